@@ -1,0 +1,5 @@
+"""Video and audio in and out (PyAV)."""
+
+from .clip import AUDIO_RATE, Clip, ClipReader, load_clip  # noqa: F401
+from .probe import ClipInfo, probe  # noqa: F401
+from .write import write_clip  # noqa: F401

@@ -1,0 +1,19 @@
+"""Metrics: plain functions on arrays, plus the registry the run uses.
+
+>>> from thgeval.metrics import ssim, psnr
+"""
+
+from .registry import (  # noqa: F401
+    MEAN_OF_CLIP_MEANS,
+    POOLED_FRAMES,
+    Metric,
+    MetricRef,
+    Variant,
+    all_metrics,
+    get_metric,
+    register,
+    resolve,
+    resolve_list,
+)
+from .fidelity import ms_ssim, psnr, ssim  # noqa: F401,E402
+from .sharpness import cpbd  # noqa: F401,E402
