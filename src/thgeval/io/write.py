@@ -20,11 +20,13 @@ def write_clip(
     audio: np.ndarray | None = None,
     sample_rate: int = AUDIO_RATE,
     crf: int = 18,
+    lossless: bool = False,
     codec: str = "libx264",
 ) -> Path:
     """Encode T×H×W×3 uint8 RGB frames (and optional mono float audio in [-1, 1]).
 
-    Odd frame sizes are encoded in 4:4:4 since 4:2:0 needs even sides.
+    ``lossless`` encodes H.264 4:4:4 at qp 0 (only the RGB→YUV rounding remains). Odd frame
+    sizes are encoded in 4:4:4 since 4:2:0 needs even sides.
     """
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
@@ -36,9 +38,10 @@ def write_clip(
     with av.open(str(path), mode="w") as out:
         vs = out.add_stream(codec, rate=rate)
         vs.width, vs.height = w, h
-        vs.pix_fmt = "yuv420p" if (w % 2 == 0 and h % 2 == 0) else "yuv444p"
+        even = w % 2 == 0 and h % 2 == 0
+        vs.pix_fmt = "yuv420p" if even and not lossless else "yuv444p"
         if codec == "libx264":
-            vs.options = {"crf": str(crf), "preset": "medium"}
+            vs.options = {"qp": "0"} if lossless else {"crf": str(crf), "preset": "medium"}
         ast = None
         if audio is not None:
             ast = out.add_stream("aac", rate=sample_rate)

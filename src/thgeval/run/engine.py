@@ -1,0 +1,224 @@
+"""Evaluation: plan the rows, reuse what the store has, compute the rest in parallel.
+
+Data flows one way: pairing → plan (input keys against the store) → clip jobs in worker
+processes → rows written per clip as each finishes → the run's rows returned.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__
+from ..errors import ConfigError
+from ..metrics import MetricRef, resolve_list
+from .clipjob import ClipOutcome, ClipTask, MethodTask, run_clip
+from .conform import ConformPolicy
+from .pairing import REAL, Pairing, pair_folders, pair_manifest, parse_pred_args
+from .store import FAILED, SKIPPED, Row, Store, input_key
+from .versions import software_versions
+
+
+@dataclass
+class RunResult:
+    """What a run produced: its rows (reused and new), and what happened on the way."""
+
+    run_id: int
+    out_dir: Path
+    rows: list[Row]
+    metrics: list[MetricRef]
+    methods: list[str]
+    problems: list[str]
+    config: dict
+    versions: dict
+    computed: int = 0
+    reused: int = 0
+    frames_decoded: int = 0
+    seconds: float = 0.0
+    clip_failures: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Row]:
+        return [r for r in self.rows if r.status == FAILED]
+
+
+def _pool_init():
+    # One OpenCV thread per worker: the pool already fills every core.
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def evaluate(
+    gt: str | os.PathLike | None = None,
+    preds: dict[str, str | os.PathLike] | list[str] | None = None,
+    *,
+    manifest: str | os.PathLike | None = None,
+    metrics: str | list[str] | None = None,
+    out: str | os.PathLike = "thgeval-out",
+    workers: int | None = None,
+    policy: ConformPolicy | None = None,
+    retry_failed: bool = False,
+    chunk: int = 64,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> RunResult:
+    """Evaluate methods' clips against GT clips and store every row in ``out``.
+
+    Parameters
+    ----------
+    gt : folder of ground-truth clips (paired with predictions by file stem).
+    preds : ``{"method": folder}`` or ``["method=folder", ...]``.
+    manifest : CSV with ``method, pred, gt`` columns instead of ``gt`` / ``preds``.
+    metrics : ``"psnr,ssim@skimage-uniform7"`` or a list; None runs every metric that can run.
+    out : output folder; its SQLite store makes a repeated run compute nothing new.
+    workers : processes (default: every core).
+    policy : how pred is conformed to GT when fps, size or length differ.
+    retry_failed : compute rows that failed before again, even with unchanged inputs.
+    progress : called as ``progress(done, total, clip)`` after each clip.
+    """
+    t0 = time.perf_counter()
+    policy = policy or ConformPolicy()
+    pairing = _pairing(gt, preds, manifest)
+    refs = _metrics(metrics)
+    workers = max(1, workers or os.cpu_count() or 1)
+    store = Store(out)
+    versions = software_versions()
+    config = {
+        "gt": str(gt) if gt is not None else None,
+        "preds": {m: str(p) for m, p in (_pred_dict(preds) or {}).items()},
+        "manifest": str(manifest) if manifest else None,
+        "metrics": [
+            {"metric": r.metric.name, "variant": r.variant.name, "version": r.version,
+             "params": r.params(), "aggregation": r.variant.aggregation, "reference": r.variant.reference}
+            for r in refs
+        ],
+        "conform": policy.as_dict(),
+        "chunk": chunk,
+    }
+    run_id = store.start_run(config, versions)
+    try:
+        tasks, reused, problems = _plan(store, pairing, refs, policy, retry_failed, chunk)
+        result = RunResult(run_id, store.dir, reused, refs, pairing.methods, pairing.problems + problems,
+                           config, versions, reused=len(reused))
+        _execute(store, tasks, workers, run_id, result, progress)
+        store.finish_run(run_id)
+    finally:
+        store.close()
+    result.rows.sort(key=lambda r: (r.method != REAL, r.method, r.clip, r.metric, r.variant))
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _pred_dict(preds) -> dict[str, Path] | None:
+    if preds is None:
+        return None
+    if isinstance(preds, dict):
+        return {str(k): Path(v) for k, v in preds.items()}
+    return parse_pred_args(list(preds))
+
+
+def _pairing(gt, preds, manifest) -> Pairing:
+    if manifest is not None:
+        if gt is not None or preds:
+            raise ConfigError("give either --manifest or --gt/--pred, not both")
+        return pair_manifest(manifest)
+    pd = _pred_dict(preds)
+    if not pd:
+        raise ConfigError("nothing to evaluate: give at least one --pred NAME=DIR (or --manifest)")
+    return pair_folders(gt, pd)
+
+
+def _metrics(metrics) -> list[MetricRef]:
+    refs = resolve_list(metrics)
+    if metrics is None:  # the default: every metric that can run here
+        refs = [r for r in refs if not r.metric.missing_requirements()]
+    if not refs:
+        raise ConfigError("no metric selected")
+    return refs
+
+
+def _plan(store: Store, pairing: Pairing, refs, policy, retry_failed, chunk):
+    """Split the requested rows into reused ones and clip jobs for the rest."""
+    hashes: dict[Path, str | None] = {}
+
+    def sha(p: Path | None) -> str | None:
+        if p is None:
+            return None
+        if p not in hashes:
+            try:
+                hashes[p] = store.sha256(p)
+            except OSError:
+                hashes[p] = None  # unreadable: the clip job reports why
+        return hashes[p]
+
+    reused: list[Row] = []
+    problems: list[str] = []
+    noref = [r for r in refs if r.metric.no_reference]
+
+    def wanted(method, clip, pred, gt, metric_refs) -> dict[str, str]:
+        todo = {}
+        for ref in metric_refs:
+            full = not ref.metric.no_reference
+            ikey = input_key(pred=sha(pred), pred_path=None if pred is None or sha(pred) else str(pred),
+                             gt=sha(gt) if full else None, metric=ref.key, version=ref.version,
+                             params=ref.params(), policy=policy.as_dict() if full else None)
+            old = store.get(method, clip, ref.metric.name, ref.variant.name)
+            if old is not None and old.input_key == ikey and not (
+                old.status == FAILED and (retry_failed or getattr(old, "tool_version", "") != __version__)
+            ):
+                reused.append(old)
+            else:
+                todo[ref.key] = ikey
+        return todo
+
+    by_clip: dict[str, ClipTask] = {}
+    for clip in pairing.clips():
+        gt = pairing.gt.get(clip)
+        real = wanted(REAL, clip, gt, None, noref) if gt is not None else {}
+        by_clip[clip] = ClipTask(clip, gt, real, [], policy, chunk)
+    for pair in pairing.pairs:
+        if pair.gt is None:
+            problems.append(f"{pair.method}/{pair.clip}: no GT clip of that name; only no-reference metrics run")
+        todo = wanted(pair.method, pair.clip, pair.pred, pair.gt, refs)
+        if todo:
+            by_clip[pair.clip].methods.append(MethodTask(pair.method, pair.pred, todo))
+    tasks = [t for t in by_clip.values() if t.real_metrics or t.methods]
+    return tasks, reused, problems
+
+
+def _execute(store: Store, tasks: list[ClipTask], workers: int, run_id: int, result: RunResult, progress):
+    total = len(tasks)
+
+    def done(outcome: ClipOutcome, i: int):
+        store.put(outcome.rows, run_id, __version__)
+        for method, series in outcome.series.items():
+            store.put_series(method, outcome.clip, series)
+        result.rows += outcome.rows
+        result.computed += len(outcome.rows)
+        result.frames_decoded += outcome.frames_decoded
+        if progress:
+            progress(i, total, outcome.clip)
+
+    if workers == 1 or total <= 1:
+        for i, task in enumerate(tasks, 1):
+            done(run_clip(task), i)
+        return
+    # Bounded submission keeps memory flat for 100k clips; rows land as each clip finishes.
+    with ProcessPoolExecutor(max_workers=min(workers, total), initializer=_pool_init) as pool:
+        pending, it, n = set(), iter(tasks), 0
+        for task in it:
+            pending.add(pool.submit(run_clip, task))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in finished:
+                n += 1
+                done(f.result(), n)
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.add(pool.submit(run_clip, nxt))
