@@ -57,10 +57,14 @@ def open_container(path: str | os.PathLike) -> av.container.InputContainer:
     try:
         return av.open(str(p), metadata_errors="ignore")
     except av.error.FFmpegError as e:
-        # A cut MP4 loses its index ('moov atom not found'); anything else is simply unreadable.
+        # A cut MP4/MOV starts like one but has lost its index (the moov box at its end).
         reason = getattr(e, "strerror", None) or str(e)
-        if "moov" in str(e).lower():
-            raise TruncatedClipError(p, f"truncated or unfinished MP4 (FFmpeg: {reason})") from None
+        with open(p, "rb") as f:
+            head = f.read(12)
+        if head[4:8] == b"ftyp":
+            raise TruncatedClipError(
+                p, f"truncated or unfinished MP4/MOV: its index (moov) is missing (FFmpeg: {reason})"
+            ) from None
         raise NotAVideoError(p, f"not a video FFmpeg can read (FFmpeg: {reason})") from None
 
 
