@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -34,6 +35,17 @@ def _bleed_over(shape: tuple[int, int], sigma: float) -> np.ndarray:
     return ndi.gaussian_filter(np.ones(shape), sigma, mode="constant", cval=0.0, truncate=4.0) + np.finfo(float).eps
 
 
+def _sobel_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``ndi.sobel(x, axis=0)`` and ``ndi.sobel(x, axis=1)`` (mode 'reflect'), bit for bit:
+    the same operations in the same order as SciPy's 1-D correlation loops, on slices."""
+    xp = np.pad(x, 1, mode="symmetric")
+    d0 = xp[2:, :] - xp[:-2, :]  # [-1, 0, 1] along axis 0 (rows padded)
+    isob = 2.0 * d0[:, 1:-1] + (d0[:, :-2] + d0[:, 2:])  # then [1, 2, 1] along axis 1
+    d1 = xp[:, 2:] - xp[:, :-2]
+    jsob = 2.0 * d1[1:-1, :] + (d1[:-2, :] + d1[2:, :])
+    return isob, jsob
+
+
 def canny(image: np.ndarray, sigma: float = 1.0, low: float = 0.1, high: float = 0.2) -> np.ndarray:
     """Canny edges of a 2-D float64 image, equal to ``skimage.feature.canny(image)`` (0.26).
 
@@ -43,45 +55,63 @@ def canny(image: np.ndarray, sigma: float = 1.0, low: float = 0.1, high: float =
     """
     smoothed = ndi.gaussian_filter(image, sigma, mode="constant", cval=0.0, truncate=4.0)
     smoothed /= _bleed_over(image.shape, sigma)
-    jsob = ndi.sobel(smoothed, axis=1)
-    isob = ndi.sobel(smoothed, axis=0)
+    isob, jsob = _sobel_pair(smoothed)
     mag = np.sqrt(isob * isob + jsob * jsob)
-    # Non-maximum suppression on the interior (the border is masked out by the reference).
-    i, j, m = isob[1:-1, 1:-1], jsob[1:-1, 1:-1], mag[1:-1, 1:-1]
-
-    def nb(di, dj):
-        return mag[1 + di: mag.shape[0] - 1 + di, 1 + dj: mag.shape[1] - 1 + dj]
-
-    ai, aj = np.abs(i), np.abs(j)
-    same_sign = (i <= 0) == (j <= 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r_ji, r_ij = aj / ai, ai / aj
-    a = same_sign & (ai > aj)
-    b = same_sign & ~(ai > aj)
-    c = ~same_sign & (ai < aj)
-    d = ~same_sign & ~(ai < aj)
-    w = np.select([a | d, b | c], [r_ji, r_ij])
-    n11 = np.select([a, b, c, d], [nb(1, 0), nb(0, 1), nb(0, 1), nb(-1, 0)])
-    n12 = np.select([a, b, c, d], [nb(1, 1), nb(1, 1), nb(-1, 1), nb(-1, 1)])
-    n21 = np.select([a, b, c, d], [nb(-1, 0), nb(0, -1), nb(0, -1), nb(1, 0)])
-    n22 = np.select([a, b, c, d], [nb(-1, -1), nb(-1, -1), nb(1, -1), nb(1, -1)])
-    # The reference's threshold argument is a C float: compare with the float32 value.
-    keep = (m >= np.float32(low)) & ((n12 * w + n11 * (1.0 - w)) <= m) & ((n22 * w + n21 * (1.0 - w)) <= m)
+    # Non-maximum suppression on the interior (the border is masked out by the reference),
+    # in bands of rows so the temporaries stay in cache.
     low_mask = np.zeros(image.shape, bool)
-    low_mask[1:-1, 1:-1] = keep
+    h = mag.shape[0]
+    for top in range(1, h - 1, _BAND):
+        bottom = min(top + _BAND, h - 1)
+        low_mask[top:bottom, 1:-1] = _nms_rows(isob, jsob, mag, top, bottom, np.float32(low))
+    weak = low_mask & (mag < high)
+    if not weak.any():
+        return low_mask  # every candidate is strong: hysteresis keeps them all
     labels, count = ndi.label(low_mask, np.ones((3, 3), bool))
-    if count == 0:
-        return low_mask
     strong = np.zeros(count + 1, bool)
-    strong[np.unique(labels[low_mask & (mag >= high)])] = True
+    strong[labels[low_mask & ~weak]] = True
     strong[0] = False
     return strong[labels]
 
 
+_BAND = 32
+
+
+def _nms_rows(isob, jsob, mag, top: int, bottom: int, low) -> np.ndarray:
+    """scikit-image's bilinear non-maximum suppression for rows ``top:bottom`` (interior
+    columns): keep a pixel whose magnitude is at least the interpolated magnitude of both
+    neighbours along its gradient direction, and at least the low threshold."""
+    w = mag.shape[1]
+    i, j, m = isob[top:bottom, 1:-1], jsob[top:bottom, 1:-1], mag[top:bottom, 1:-1]
+
+    def nb(di, dj):
+        return mag[top + di: bottom + di, 1 + dj: w - 1 + dj]
+
+    ai, aj = np.abs(i), np.abs(j)
+    same = (i <= 0) == (j <= 0)
+    # The reference's four cases; `mostly_j` is where it interpolates along columns.
+    mostly_j = np.where(same, ai <= aj, ai < aj)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wt = np.where(mostly_j, ai, aj) / np.where(mostly_j, aj, ai)
+    n11 = np.where(mostly_j, nb(0, 1), np.where(same, nb(1, 0), nb(-1, 0)))
+    n21 = np.where(mostly_j, nb(0, -1), np.where(same, nb(-1, 0), nb(1, 0)))
+    n12 = np.where(same, nb(1, 1), nb(-1, 1))
+    n22 = np.where(same, nb(-1, -1), nb(1, -1))
+    rest = 1.0 - wt
+    keep = m >= low  # the reference's threshold argument is a C float: float32(0.1)
+    keep &= (n12 * wt + n11 * rest) <= m
+    keep &= (n22 * wt + n21 * rest) <= m
+    return keep
+
+
 def _octave_sobel_edges(image: np.ndarray) -> np.ndarray:
-    """Vertical edges: normalised Sobel, threshold 2·sqrt(mean(strength²)), simple thinning."""
-    h1 = np.array([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]]) / 8.0
-    s = ndi.convolve(image, h1.T) ** 2
+    """Vertical edges: normalised Sobel, threshold 2·sqrt(mean(strength²)), simple thinning.
+
+    The reference convolves with SciPy; on integer-valued input every partial sum here is
+    exact in float64, so OpenCV's correlation with the flipped kernel gives the same bits.
+    """
+    k = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]) / 8.0  # h1.T
+    s = cv2.filter2D(image, cv2.CV_64F, k[::-1, ::-1].copy(), borderType=cv2.BORDER_REFLECT) ** 2
     s[s <= 2 * np.sqrt(np.mean(s))] = 0
     z = np.zeros_like(s[:, :1])
     horiz = (s > np.hstack([z, s[:, :-1]])) & (s > np.hstack([s[:, 1:], z]))
@@ -90,56 +120,57 @@ def _octave_sobel_edges(image: np.ndarray) -> np.ndarray:
     return horiz | vert
 
 
-def _runs_left(step: np.ndarray) -> np.ndarray:
-    """For each column j, how many consecutive True end at j going left (0 if step[j] False)."""
-    cols = np.arange(step.shape[1])
-    last_false = np.maximum.accumulate(np.where(step, -1, cols), axis=1)
-    return cols - last_false
-
-
-def _runs_right(step: np.ndarray) -> np.ndarray:
-    """For each column j, how many consecutive True start at j going right."""
-    n = step.shape[1]
-    cols = np.arange(n)
-    next_false = np.minimum.accumulate(np.where(step, n, cols)[:, ::-1], axis=1)[:, ::-1]
-    return next_false - cols
+def _run_lengths(step: np.ndarray, rows: np.ndarray, start: np.ndarray, direction: int) -> np.ndarray:
+    """How many consecutive ``step`` flags hold from column ``start`` on, going ``direction``
+    (at most MAX_STEPS + 1), for each edge pixel; step[:, 0] is never set."""
+    w = step.shape[1]
+    n = np.zeros(len(rows), dtype=np.int64)
+    active = np.arange(len(rows))
+    for k in range(MAX_STEPS + 1):
+        col = start[active] + direction * k
+        ok = (col >= 1) & (col < w)
+        ok[ok] = step[rows[active[ok]], col[ok]]
+        active = active[ok]
+        if active.size == 0:
+            break
+        n[active] += 1
+    return n
 
 
 def _marziliano_widths(edges: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """Edge widths along rows (Marziliano et al. 2002) at the reference's edge pixels."""
+    """Edge widths along rows (Marziliano et al. 2002) at the reference's edge pixels.
+
+    Width = steps of strictly monotone intensity to the left of the edge plus to its right,
+    each capped at 101, for edges whose gradient angle quantises to 0° or ±180°.
+    """
     h, w = image.shape
-    gy, gx = np.gradient(image)
-    with np.errstate(invalid="ignore"):
-        angle = np.where(gx != 0, np.arctan2(gy, gx) * (180 / np.pi), 0.0)  # the reference's rule
     widths = np.zeros(image.shape)
-    if not angle.any():
-        return widths
+    r, c = np.nonzero(edges[1:-1, 1:-1])
+    r += 1
+    c += 1
+    # np.gradient's central differences at interior pixels, gathered at the edges only.
+    gx = (image[r, c + 1] - image[r, c - 1]) / 2.0
+    gy = (image[r + 1, c] - image[r - 1, c]) / 2.0
+    angle = np.where(gx != 0, np.arctan2(gy, gx) * (180 / np.pi), 0.0)  # the reference's rule
+    if not angle.any() and not _any_angle(image):
+        return widths  # the reference skips widths when no pixel has a nonzero angle
     q = np.round(angle / 45)
-    # step[j]: the intensity rises (inc) or falls (dec) from column j-1 to j; never at j = 0.
-    inc = np.zeros(image.shape, bool)
-    dec = np.zeros(image.shape, bool)
-    inc[:, 1:] = image[:, :-1] < image[:, 1:]
-    dec[:, 1:] = image[:, :-1] > image[:, 1:]
-    interior = np.zeros(image.shape, bool)
-    interior[1:-1, 1:-1] = edges[1:-1, 1:-1]
-
-    def width(step):
-        left, right = _runs_left(step), _runs_right(step)
-        wl = np.minimum(left[:, :-2], MAX_STEPS) + 1  # run ending at col-1
-        wr = np.zeros((h, w - 2), dtype=left.dtype)
-        wr[:, :-1] = right[:, 3:]  # run starting at col+2 (none past the last column)
-        wr = np.minimum(wr, MAX_STEPS) + 1
-        out = np.zeros(image.shape)
-        out[:, 1:-1] = wl + wr
-        return out
-
-    rising = interior & (q == 0)
-    falling = interior & (np.abs(q) == 4)
-    if rising.any():
-        widths[rising] = width(inc)[rising]
-    if falling.any():
-        widths[falling] = width(dec)[falling]
+    for sel, step in ((q == 0, image[:, :-1] < image[:, 1:]), (np.abs(q) == 4, image[:, :-1] > image[:, 1:])):
+        if not sel.any():
+            continue
+        flags = np.zeros(image.shape, bool)
+        flags[:, 1:] = step  # flags[:, j]: intensity steps from column j-1 to j
+        rr, cc = r[sel], c[sel]
+        left = np.minimum(_run_lengths(flags, rr, cc - 1, -1), MAX_STEPS) + 1
+        right = np.minimum(_run_lengths(flags, rr, cc + 2, +1), MAX_STEPS) + 1
+        widths[rr, cc] = left + right
     return widths
+
+
+def _any_angle(image: np.ndarray) -> bool:
+    """Whether any pixel has a nonzero gradient angle by the reference's rule."""
+    gy, gx = np.gradient(image)
+    return bool(np.any(gx < 0) or np.any((gx > 0) & (gy != 0)))
 
 
 @lru_cache(maxsize=4)
