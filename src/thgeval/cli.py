@@ -22,7 +22,8 @@ EXIT_HELP = """exit status:
 def _console():
     from rich.console import Console
 
-    return Console(highlight=False)
+    # Piped output (logs, CI) gets a wide table instead of rich's 80 columns.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _err(msg: str) -> None:
@@ -100,14 +101,28 @@ def print_result(console, result, board) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from .report.leaderboard import cell_text, column_title
+    from .report.leaderboard import fmt
 
-    t = Table(title="Leaderboard (mean ± std [95% CI] over clips)", show_lines=False)
+    t = Table(title="Leaderboard: mean ± std over clips",
+              caption="variants: " + ", ".join(r.key for r in board.metrics) + "; 95% CIs in leaderboard.md")
     t.add_column("method", style="bold")
     for ref in board.metrics:
-        t.add_column(escape(column_title(ref)), justify="right")
+        unit = f" {ref.metric.unit}" if ref.metric.unit else ""
+        t.add_column(escape(f"{ref.metric.title} {ref.metric.arrow}{unit}"), justify="right")
+    t.add_column("clips", justify="right")
     for m in board.methods:
-        t.add_row(escape(m), *[escape(cell_text(board.cell(m, ref), ci=False)) for ref in board.metrics])
+        cells, n = [], 0
+        for ref in board.metrics:
+            c = board.cell(m, ref)
+            n = max(n, c.n + c.failed + c.skipped)
+            if c.mean is None:
+                cells.append("skipped" if c.skipped else ("failed" if c.failed else "–"))
+                continue
+            text = fmt(c.mean) + (f" ± {fmt(c.std)}" if c.n > 1 and c.std == c.std else "")
+            if c.failed or c.skipped:
+                text += f" ({c.n} ok)"
+            cells.append(text)
+        t.add_row(escape(m), *[escape(x) for x in cells], str(n))
     console.print(t)
     for p in result.problems:
         console.print(f"[yellow]warning:[/] {escape(p)}")
@@ -173,6 +188,8 @@ def cmd_metrics(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from rich.markup import escape
+
     from .demo import build, check_order
     from .report import write_outputs
 

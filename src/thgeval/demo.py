@@ -40,22 +40,30 @@ def portrait() -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def _view(img: np.ndarray, size: int, zoom: float, dx: float, dy: float, angle: float) -> np.ndarray:
+    h, w = img.shape[:2]
+    side = min(w, h) * 0.72 * zoom
+    x, y = w / 2 + dx * side, h * 0.42 + dy * side
+    m = cv2.getRotationMatrix2D((x, y), angle, size / side)
+    m[:, 2] += (size / 2 - x, size / 2 - y)
+    return cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+
+
 def portrait_clip(n_frames: int = 50, size: int = SIZE) -> np.ndarray:
     """A moving crop of the portrait: slow sway, nod and zoom, like a talking head."""
     img = portrait().astype(np.float32)
-    h, w = img.shape[:2]
-    cx, cy, side = w / 2, h * 0.42, min(w, h) * 0.72
     frames = []
     for t in range(n_frames):
         a = 2 * np.pi * t / n_frames
-        s = side * (1 + 0.04 * np.sin(2 * a))
-        x = cx + 0.03 * side * np.sin(a)
-        y = cy + 0.02 * side * np.sin(3 * a)
-        angle = 2.0 * np.sin(a)
-        m = cv2.getRotationMatrix2D((x, y), angle, size / s)
-        m[:, 2] += (size / 2 - x, size / 2 - y)
-        frames.append(cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT))
+        frames.append(_view(img, size, 1 + 0.04 * np.sin(2 * a), 0.03 * np.sin(a), 0.02 * np.sin(3 * a),
+                            2.0 * np.sin(a)))
     return np.clip(np.stack(frames) + 0.5, 0, 255).astype(np.uint8)
+
+
+def source_image(size: int = SIZE) -> np.ndarray:
+    """The still the "frozen" method shows: the portrait in a pose no GT frame has."""
+    still = _view(portrait().astype(np.float32), size, 1.07, -0.01, 0.015, -1.0)
+    return np.clip(still + 0.5, 0, 255).astype(np.uint8)
 
 
 def _jpeg(frames: np.ndarray, quality: int) -> np.ndarray:
@@ -74,7 +82,8 @@ def variants(frames: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
         "jpeg-strong": _jpeg(frames, 8),
         "blur": np.stack([cv2.GaussianBlur(f, (0, 0), 2.0) for f in frames]),
         "noise": np.clip(frames + noise, 0, 255).astype(np.uint8),
-        "frozen": np.repeat(frames[:1], len(frames), axis=0),
+        # a generator that never animates its source image
+        "frozen": np.repeat(source_image(frames.shape[1])[None], len(frames), axis=0),
     }
 
 

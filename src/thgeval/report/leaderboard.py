@@ -118,7 +118,7 @@ def cell_text(c: Cell, *, ci: bool = True) -> str:
             return "skipped"
         return "failed" if c.failed else "–"
     s = fmt(c.mean)
-    if c.n > 1:
+    if c.n > 1 and math.isfinite(c.mean):
         s += f" ± {fmt(c.std)}"
     if ci and c.n > 1 and c.ci_low is not None and math.isfinite(c.mean):
         s += f" [{fmt(c.ci_low)}, {fmt(c.ci_high)}]"

@@ -6,6 +6,7 @@ processes → rows written per clip as each finishes → the run's rows returned
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -51,6 +52,14 @@ def _pool_init():
     import cv2
 
     cv2.setNumThreads(1)
+
+
+def _pool_context():
+    # Never fork a parent whose OpenCV / BLAS thread pools are running (children deadlock);
+    # a fork server is a clean process that forks the workers, with thgeval preloaded.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["thgeval.run.clipjob"])
+    return ctx
 
 
 def evaluate(
@@ -208,7 +217,8 @@ def _execute(store: Store, tasks: list[ClipTask], workers: int, run_id: int, res
             done(run_clip(task), i)
         return
     # Bounded submission keeps memory flat for 100k clips; rows land as each clip finishes.
-    with ProcessPoolExecutor(max_workers=min(workers, total), initializer=_pool_init) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, total), initializer=_pool_init,
+                             mp_context=_pool_context()) as pool:
         pending, it, n = set(), iter(tasks), 0
         for task in it:
             pending.add(pool.submit(run_clip, task))
