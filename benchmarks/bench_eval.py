@@ -8,6 +8,7 @@ SSIM, MS-SSIM and CPBD (pred and real rows).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import sys
@@ -53,7 +54,8 @@ def run(workers: int = os.cpu_count() or 1, repeat: int = 2) -> dict:
         best_dec, best_eval, frames = float("inf"), float("inf"), 0
         for _ in range(repeat):
             t = time.perf_counter()
-            with ProcessPoolExecutor(workers) as pool:
+            # forkserver, like thgeval's own pool: forking a parent with running thread pools deadlocks
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
                 frames = sum(pool.map(_decode_count, paths))
             best_dec = min(best_dec, time.perf_counter() - t)
             out = root / "out"

@@ -68,16 +68,26 @@ def _plane_stats(x: np.ndarray, y: np.ndarray, filt, crop: int, data_range: floa
     a = cv2.subtract(x, 128.0, dtype=cv2.CV_32F)
     b = cv2.subtract(y, 128.0, dtype=cv2.CV_32F)
     h, w = a.shape
-    inner = (slice(crop, h - crop), slice(crop, w - crop))
-    ux, uy = filt(a)[inner], filt(b)[inner]
-    uxx, uyy, uxy = (filt(cv2.multiply(p, q))[inner] for p, q in ((a, a), (b, b), (a, b)))
+    ux, uy = filt(a), filt(b)
+    uxx, uyy, uxy = (filt(cv2.multiply(p, q)) for p, q in ((a, a), (b, b), (a, b)))
     C1, C2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
-    cs_num = 2 * cov_norm * (uxy - ux * uy) + C2
-    cs_den = cov_norm * (uxx + uyy - ux * ux - uy * uy) + C2
-    sx, sy = ux + 128.0, uy + 128.0
-    lum = (2 * sx * sy + C1) / (sx * sx + sy * sy + C1)
-    cs = cs_num / cs_den
-    return cv2.mean(lum * cs)[0], cv2.mean(cs)[0]
+    s_sum = cs_sum = 0.0
+    cols = slice(crop, w - crop)
+    # The map arithmetic runs in bands of rows so its temporaries stay in cache.
+    for top in range(crop, h - crop, _BAND):
+        rows = slice(top, min(top + _BAND, h - crop))
+        mx, my = ux[rows, cols], uy[rows, cols]
+        cs = (2 * cov_norm) * (uxy[rows, cols] - mx * my) + C2
+        cs /= cov_norm * (uxx[rows, cols] + uyy[rows, cols] - mx * mx - my * my) + C2
+        sx, sy = mx + 128.0, my + 128.0
+        lum = (2 * sx * sy + C1) / (sx * sx + sy * sy + C1)
+        cs_sum += float(cs.sum(dtype=np.float64))
+        s_sum += float((lum * cs).sum(dtype=np.float64))
+    n = (h - 2 * crop) * (w - 2 * crop)
+    return s_sum / n, cs_sum / n
+
+
+_BAND = 32
 
 
 def _gaussian_filter(sigma: float, radius: int):
