@@ -103,8 +103,7 @@ def print_result(console, result, board) -> None:
 
     from .report.leaderboard import fmt
 
-    t = Table(title="Leaderboard: mean ± std over clips",
-              caption="variants: " + ", ".join(r.key for r in board.metrics) + "; 95% CIs in leaderboard.md")
+    t = Table(title="Leaderboard: mean ± std over clips")
     t.add_column("method", style="bold")
     for ref in board.metrics:
         unit = f" {ref.metric.unit}" if ref.metric.unit else ""
@@ -124,6 +123,7 @@ def print_result(console, result, board) -> None:
             cells.append(text)
         t.add_row(escape(m), *[escape(x) for x in cells], str(n))
     console.print(t)
+    console.print("variants: " + escape(", ".join(r.key for r in board.metrics)) + "; 95 % CIs in leaderboard.md")
     for p in result.problems:
         console.print(f"[yellow]warning:[/] {escape(p)}")
     seen = set()

@@ -208,7 +208,7 @@ def ms_ssim(pred, gt, *, data_range: float = 255.0, win_size: int = 11, sigma: f
     if min(p.shape[1], p.shape[2]) <= need:
         raise MetricSkipped(
             f"frames {p.shape[2]}×{p.shape[1]} are too small for MS-SSIM: {levels} scales with a "
-            f"{win_size}-px window need both sides > {need} px"
+            f"window of {win_size} px need both sides > {need} px"
         )
     r = (win_size - 1) // 2
     filt = _gaussian_filter(sigma, r)
