@@ -56,8 +56,7 @@ def plan(pred: ClipInfo, gt: ClipInfo, policy: ConformPolicy) -> ConformPlan:
     if not _same_fps(pred.fps, gt.fps):
         if policy.fps == "error":
             raise MismatchError(f"fps differ: pred {pred.fps:g}, GT {gt.fps:g} (policy: error)")
-        pred_fps = gt.fps
-        notes.append(f"pred resampled by timestamps from {pred.fps:g} to GT's {gt.fps:g} fps")
+        pred_fps = gt.fps  # the reader notes the resampling itself
     pred_size = gt_size = None
     if (pred.width, pred.height) != (gt.width, gt.height):
         sizes = f"pred {pred.width}×{pred.height}, GT {gt.width}×{gt.height}"
