@@ -135,8 +135,7 @@ class ClipReader:
         if picker is None:
             yield rgb
             return
-        t = vf.time if vf.time is not None else None
-        yield from picker.push(rgb, t)
+        yield from picker.push(rgb, vf.time)
 
 
 class _TickPicker:
@@ -153,7 +152,7 @@ class _TickPicker:
 
     def push(self, frame: np.ndarray, t: float | None) -> Iterator[np.ndarray]:
         if t is None:  # no timestamp: assume frames arrive at the target rate
-            t = self.count / self.fps if self.t0 is None else self.t0 + self.count / self.fps
+            t = (self.t0 or 0.0) + self.count / self.fps
         self.count += 1
         if self.t0 is None:
             self.t0 = t

@@ -55,7 +55,6 @@ class Metric:
     description: str = ""
     aliases: tuple[str, ...] = ()
     requires_modules: tuple[str, ...] = ()
-    kind: str = "frame"
 
     @property
     def arrow(self) -> str:

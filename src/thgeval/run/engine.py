@@ -10,7 +10,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -40,7 +40,6 @@ class RunResult:
     reused: int = 0
     frames_decoded: int = 0
     seconds: float = 0.0
-    clip_failures: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Row]:
@@ -177,7 +176,7 @@ def _plan(store: Store, pairing: Pairing, refs, policy, retry_failed, chunk):
                              params=ref.params(), policy=policy.as_dict() if full else None)
             old = store.get(method, clip, ref.metric.name, ref.variant.name)
             if old is not None and old.input_key == ikey and not (
-                old.status == FAILED and (retry_failed or getattr(old, "tool_version", "") != __version__)
+                old.status == FAILED and (retry_failed or old.tool_version != __version__)
             ):
                 reused.append(old)
             else:

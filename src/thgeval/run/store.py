@@ -70,6 +70,7 @@ class Row:
     reason: str = ""
     notes: str = ""
     n_frames: int = 0
+    tool_version: str = ""  # the thgeval that computed it (set when read from the store)
 
     @property
     def metric_key(self) -> str:
@@ -138,8 +139,7 @@ class Store:
         ).fetchone()
         if r is None:
             return None
-        row = Row(*r[:11])
-        row.tool_version = r[11]  # type: ignore[attr-defined]
+        row = Row(*r)
         if row.value is None and row.status == OK:
             row.value = float("nan")
         return row
