@@ -99,6 +99,14 @@ def probe(path: str | os.PathLike) -> ClipInfo:
         times = np.sort(np.asarray(pts, dtype=np.float64)) * float(tb)
         fps, vfr = _frame_timing(times, vs)
         duration = float(times[-1] - times[0]) + 1.0 / fps
+        declared_s = (container.duration or 0) / 1e6
+        # Matroska/WebM declare no frame count but a duration written when the file was
+        # finished: frames missing from its end mean a cut file, not a short clip.
+        if declared == 0 and "matroska" in container.format.name and declared_s > 0:
+            if duration < 0.95 * declared_s - 2.0 / fps:
+                raise TruncatedClipError(
+                    path, f"truncated: frames cover {duration:.2f} s of the {declared_s:.2f} s the file declares"
+                )
         audio = container.streams.audio[0] if container.streams.audio else None
         pix_fmt = cc.pix_fmt or ""
         return ClipInfo(
