@@ -6,6 +6,7 @@ job when they fit the budget (decoded once for all methods), and re-streamed oth
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -37,6 +38,7 @@ class ClipTask:
     methods: list[MethodTask]
     policy: ConformPolicy = field(default_factory=ConformPolicy)
     chunk: int = 64
+    threads: int = 1  # metrics of one chunk computed side by side (NumPy/OpenCV free the GIL)
 
 
 @dataclass
@@ -125,8 +127,7 @@ def run_clip(task: ClipTask) -> ClipOutcome:
             accs = [_Accumulator(k, ik) for k, ik in task.real_metrics.items()]
             try:
                 for chunk in _chunks(gt_reader, gt_frames, task.chunk):
-                    for a in accs:
-                        a.feed(chunk, None)
+                    _feed(task, [(a, chunk, None) for a in accs])
                 out.rows += _collect(out, REAL, task.clip, accs, gt_reader.notes)
             except ClipError as e:
                 out.rows += _failed_rows(REAL, task.clip, task.real_metrics, f"GT {one_line(e)}")
@@ -134,6 +135,16 @@ def run_clip(task: ClipTask) -> ClipOutcome:
     for mt in task.methods:
         out.rows += _run_method(task, mt, gt_reader, gt_frames, gt_error, out)
     return out
+
+
+def _feed(task: ClipTask, work: list) -> None:
+    """Feed each accumulator its frames; in threads when the job was given spare cores."""
+    if task.threads <= 1 or len(work) <= 1:
+        for a, p, g in work:
+            a.feed(p, g)
+        return
+    with ThreadPoolExecutor(min(task.threads, len(work))) as pool:
+        list(pool.map(lambda w: w[0].feed(w[1], w[2]), work))
 
 
 def _chunks(reader: ClipReader, cached: np.ndarray | None, size: int) -> Iterator[np.ndarray]:
@@ -189,18 +200,15 @@ def _run_method(task: ClipTask, mt: MethodTask, gt_reader, gt_frames, gt_error, 
         n_pred = n_gt = 0
         for pred in reader.chunks(task.chunk):
             n_pred += len(pred)
-            for a in noref_accs:
-                a.feed(pred, None)
-            if full_accs:
-                gt = next(gt_iter, None)
-                if gt is None:
-                    continue
+            work = [(a, pred, None) for a in noref_accs]
+            gt = next(gt_iter, None) if full_accs else None
+            if gt is not None:
                 n_gt += len(gt)
                 n = min(len(pred), len(gt))
                 p = resize_frames(pred[:n], cplan.pred_size)
                 g = resize_frames(gt[:n], cplan.gt_size)
-                for a in full_accs:
-                    a.feed(p, g)
+                work += [(a, p, g) for a in full_accs]
+            _feed(task, work)
         out.frames_decoded += n_pred
         rows += _collect(out, mt.method, task.clip, noref_accs, notes)
         if full_accs:

@@ -110,6 +110,7 @@ def evaluate(
     run_id = store.start_run(config, versions)
     try:
         tasks, reused, problems = _plan(store, pairing, refs, policy, retry_failed, chunk)
+        _spare_threads(tasks, workers)
         result = RunResult(run_id, store.dir, reused, refs, pairing.methods, pairing.problems + problems,
                            config, versions, reused=len(reused))
         _execute(store, tasks, workers, run_id, result, progress)
@@ -196,6 +197,13 @@ def _plan(store: Store, pairing: Pairing, refs, policy, retry_failed, chunk):
             by_clip[pair.clip].methods.append(MethodTask(pair.method, pair.pred, todo))
     tasks = [t for t in by_clip.values() if t.real_metrics or t.methods]
     return tasks, reused, problems
+
+
+def _spare_threads(tasks: list[ClipTask], workers: int) -> None:
+    # Fewer clips than cores (one long clip, say): share the cores out inside each job.
+    per_job = max(1, workers // max(1, len(tasks)))
+    for t in tasks:
+        t.threads = per_job
 
 
 def _execute(store: Store, tasks: list[ClipTask], workers: int, run_id: int, result: RunResult, progress):
