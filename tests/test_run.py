@@ -201,6 +201,15 @@ def test_every_bad_input_is_one_line_and_the_run_goes_on(messy, capsys):
     assert "warning:" in text and "extra" in text
 
 
+def test_no_reference_value_does_not_depend_on_what_else_is_asked(messy):
+    """CPBD scores the prediction's own 30 fps frames whether or not PSNR needs them at 25."""
+    alone = evaluate(messy / "gt", {"m": messy / "pred"}, metrics="cpbd", out=messy / "a", workers=1)
+    both = evaluate(messy / "gt", {"m": messy / "pred"}, metrics="cpbd,psnr", out=messy / "b", workers=1)
+    a, b = _rows(alone)[("m", "fps30", "cpbd")], _rows(both)[("m", "fps30", "cpbd")]
+    assert a.status == b.status == "ok" and a.value == b.value and a.n_frames == b.n_frames == 30
+    assert _rows(both)[("m", "fps30", "psnr")].n_frames == 25
+
+
 def test_error_policies_fail_the_clip(messy):
     pol = ConformPolicy(fps="error", size="error", length="error")
     r = evaluate(messy / "gt", {"m": messy / "pred"}, metrics="psnr", out=messy / "o2", workers=1, policy=pol)

@@ -105,6 +105,13 @@ def _failed_rows(method, clip, metrics: dict[str, str], reason: str, notes=()) -
 
 def run_clip(task: ClipTask) -> ClipOutcome:
     """Compute every requested row of one clip; never raises for bad input."""
+    if task.threads <= 1:
+        return _run_clip(task, None)
+    with ThreadPoolExecutor(task.threads) as pool:
+        return _run_clip(task, pool)
+
+
+def _run_clip(task: ClipTask, pool: ThreadPoolExecutor | None) -> ClipOutcome:
     out = ClipOutcome(task.clip, [], {})
     gt_reader, gt_error, gt_frames = None, None, None
     need_gt = bool(task.real_metrics) or any(
@@ -127,24 +134,23 @@ def run_clip(task: ClipTask) -> ClipOutcome:
             accs = [_Accumulator(k, ik) for k, ik in task.real_metrics.items()]
             try:
                 for chunk in _chunks(gt_reader, gt_frames, task.chunk):
-                    _feed(task, [(a, chunk, None) for a in accs])
+                    _feed(pool, [(a, chunk, None) for a in accs])
                 out.rows += _collect(out, REAL, task.clip, accs, gt_reader.notes)
             except ClipError as e:
                 out.rows += _failed_rows(REAL, task.clip, task.real_metrics, f"GT {one_line(e)}")
 
     for mt in task.methods:
-        out.rows += _run_method(task, mt, gt_reader, gt_frames, gt_error, out)
+        out.rows += _run_method(task, mt, gt_reader, gt_frames, gt_error, out, pool)
     return out
 
 
-def _feed(task: ClipTask, work: list) -> None:
-    """Feed each accumulator its frames; in threads when the job was given spare cores."""
-    if task.threads <= 1 or len(work) <= 1:
+def _feed(pool: ThreadPoolExecutor | None, work: list) -> None:
+    """Feed each accumulator its frames; side by side when the job was given spare cores."""
+    if pool is None or len(work) <= 1:
         for a, p, g in work:
             a.feed(p, g)
         return
-    with ThreadPoolExecutor(min(task.threads, len(work))) as pool:
-        list(pool.map(lambda w: w[0].feed(w[1], w[2]), work))
+    list(pool.map(lambda w: w[0].feed(w[1], w[2]), work))
 
 
 def _chunks(reader: ClipReader, cached: np.ndarray | None, size: int) -> Iterator[np.ndarray]:
@@ -165,7 +171,7 @@ def _collect(out: ClipOutcome, method: str, clip: str, accs, notes) -> list[Row]
     return rows
 
 
-def _run_method(task: ClipTask, mt: MethodTask, gt_reader, gt_frames, gt_error, out) -> list[Row]:
+def _run_method(task: ClipTask, mt: MethodTask, gt_reader, gt_frames, gt_error, out, pool) -> list[Row]:
     if not mt.metrics:
         return []
     if mt.pred is None:
@@ -191,11 +197,19 @@ def _run_method(task: ClipTask, mt: MethodTask, gt_reader, gt_frames, gt_error, 
             except MismatchError as e:
                 rows += _failed_rows(mt.method, task.clip, full, one_line(e))
                 full = {}
+        noref_accs = [_Accumulator(k, ik) for k, ik in noref.items()]
+        full_accs = [_Accumulator(k, ik) for k, ik in full.items()]
         if cplan is not None and cplan.pred_fps is not None:
+            # No-reference metrics score the prediction's own frames, whatever else was asked
+            # (like the real row): they get a native pass, the GT comparison a resampled one.
+            if noref_accs:
+                for pred in reader.chunks(task.chunk):
+                    out.frames_decoded += len(pred)
+                    _feed(pool, [(a, pred, None) for a in noref_accs])
+                rows += _collect(out, mt.method, task.clip, noref_accs, reader.notes)
+                noref_accs = []
             reader = ClipReader(mt.pred, fps=cplan.pred_fps, audio=False)
         notes += reader.notes + (list(cplan.notes) if cplan else [])
-        full_accs = [_Accumulator(k, ik) for k, ik in full.items()]
-        noref_accs = [_Accumulator(k, ik) for k, ik in noref.items()]
         gt_iter = _chunks(gt_reader, gt_frames, task.chunk) if full_accs else iter(())
         n_pred = n_gt = 0
         for pred in reader.chunks(task.chunk):
@@ -208,7 +222,7 @@ def _run_method(task: ClipTask, mt: MethodTask, gt_reader, gt_frames, gt_error, 
                 p = resize_frames(pred[:n], cplan.pred_size)
                 g = resize_frames(gt[:n], cplan.gt_size)
                 work += [(a, p, g) for a in full_accs]
-            _feed(task, work)
+            _feed(pool, work)
         out.frames_decoded += n_pred
         rows += _collect(out, mt.method, task.clip, noref_accs, notes)
         if full_accs:
