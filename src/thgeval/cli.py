@@ -31,7 +31,7 @@ def _err(msg: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .run.conform import FPS_POLICIES, LENGTH_POLICIES, SIZE_POLICIES
+    from .io.conform import FPS_POLICIES, LENGTH_POLICIES, SIZE_POLICIES
 
     p = argparse.ArgumentParser(prog="thgeval", description="Evaluate talking-head generation.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXIT_HELP)
@@ -163,13 +163,12 @@ def cmd_metrics(args) -> int:
 
     items = []
     for m in all_metrics():
-        missing = m.missing_requirements()
+        why = m.why_not()
         items.append({
             "name": m.name, "title": m.title, "direction": m.arrow, "unit": m.unit, "range": m.value_range,
             "needs": sorted(m.needs) or ["nothing (no reference)"], "default": m.default_variant,
             "variants": {v.name: v.reference for v in m.variants.values()}, "version": m.version,
-            "aliases": list(m.aliases), "can_run": not missing,
-            "why_not": f"install {', '.join(missing)}" if missing else "",
+            "aliases": list(m.aliases), "kind": m.kind, "can_run": not why, "why_not": why,
         })
     if args.json:
         print(json.dumps(items, indent=2, ensure_ascii=False))

@@ -60,6 +60,9 @@ class ClipReader:
         self.want_audio = audio and self.info.has_audio
         self.audio: np.ndarray | None = None
         self.frames_read = 0
+        # For each delivered frame, the index of the decoded (native) frame it shows: lets a
+        # per-frame analysis of the native clip (face tracks) serve its resampled version.
+        self.source_index: list[int] = []
 
     @property
     def notes(self) -> list[str]:
@@ -92,6 +95,8 @@ class ClipReader:
     def _frames(self) -> Iterator[np.ndarray]:
         pcm: list[np.ndarray] = []
         self.frames_read = 0
+        self.source_index = []
+        decoded = 0
         with open_container(self.path) as container:
             vs = video_stream(container, self.path)
             vs.thread_type = "AUTO"  # frame and slice threads: decoding is the speed limit
@@ -110,16 +115,19 @@ class ClipReader:
                                 pcm.append(rf.to_ndarray().reshape(-1))
                         continue
                     for vf in packet.decode():
-                        for out in self._emit(vf, picker):
+                        for out, src in self._emit(vf, decoded, picker):
                             self.frames_read += 1
+                            self.source_index.append(src)
                             yield out
+                        decoded += 1
             except av.error.FFmpegError as e:
                 raise TruncatedClipError(
                     self.path, f"decoding failed after {self.frames_read} frames (FFmpeg: {e})"
                 ) from None
             if picker is not None:
-                for out in picker.flush():
+                for out, src in picker.flush():
                     self.frames_read += 1
+                    self.source_index.append(src)
                     yield out
             if resampler is not None:
                 for rf in resampler.resample(None):
@@ -130,17 +138,18 @@ class ClipReader:
             self.audio = np.concatenate(pcm).astype(np.float32) if pcm else np.zeros(0, np.float32)
 
     @staticmethod
-    def _emit(vf, picker):
+    def _emit(vf, index: int, picker):
         rgb = vf.to_ndarray(format="rgb24")
         if picker is None:
-            yield rgb
+            yield rgb, index
             return
-        yield from picker.push(rgb, vf.time)
+        yield from picker.push((rgb, index), vf.time)
 
 
 class _TickPicker:
     """Constant-rate output from timestamped frames: each output tick shows the latest frame
-    whose timestamp rounds to it or before (FFmpeg ``fps`` filter, rounding 'near')."""
+    whose timestamp rounds to it or before (FFmpeg ``fps`` filter, rounding 'near').
+    Frames are opaque items (here ``(rgb, decoded_index)``)."""
 
     def __init__(self, fps: float):
         self.fps = fps
@@ -150,7 +159,7 @@ class _TickPicker:
         self.pending_tick = 0
         self.count = 0
 
-    def push(self, frame: np.ndarray, t: float | None) -> Iterator[np.ndarray]:
+    def push(self, frame, t: float | None) -> Iterator:
         if t is None:  # no timestamp: assume frames arrive at the target rate
             t = (self.t0 or 0.0) + self.count / self.fps
         self.count += 1
@@ -165,7 +174,7 @@ class _TickPicker:
         if self.pending is None or tick >= self.pending_tick:
             self.pending, self.pending_tick = frame, max(tick, self.next_tick)
 
-    def flush(self) -> Iterator[np.ndarray]:
+    def flush(self) -> Iterator:
         if self.pending is not None and self.next_tick <= self.pending_tick:
             while self.next_tick <= self.pending_tick:
                 yield self.pending

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
@@ -17,6 +17,40 @@ from ..errors import UnknownMetricError
 # How per-frame values become the clip value and the set value.
 MEAN_OF_CLIP_MEANS = "mean-of-clip-means"
 POOLED_FRAMES = "pooled-frames"
+
+# What a metric is a function of.
+FRAME = "frame"  # frame_fn(pred, gt, **params) on batches of frames, streamed in chunks
+CLIP = "clip"  # clip_fn(sample, **params) -> ClipValue, on a whole Sample (faces, audio, ...)
+SET = "set"  # features_fn(sample, side, **params) per clip, set_fn(pred_feats, gt_feats, **params) per method
+KINDS = (FRAME, CLIP, SET)
+
+
+@dataclass
+class ClipValue:
+    """What a clip-level metric returns for one clip.
+
+    ``value`` is the clip's number (None with ``status`` skipped is not allowed: raise
+    :class:`~thgeval.errors.MetricSkipped` instead). ``n_frames`` is how many frames the value
+    stands for (the weight of pooled-frames aggregation); ``series`` optional per-frame values;
+    ``notes`` what was adjusted or excluded; ``extra`` JSON-able details (curves, counts).
+    """
+
+    value: float
+    n_frames: int = 0
+    series: Any = None
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SetValue:
+    """What a set-level metric returns for one method over its clips."""
+
+    value: float
+    n_clips: int
+    n_items: int  # frames or 16-frame windows the features came from
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -28,6 +62,7 @@ class Variant:
     reference: str
     aggregation: str = MEAN_OF_CLIP_MEANS
     notes: str = ""
+    weights: tuple[str, ...] = ()  # weights files this variant needs (beyond the metric's own)
 
     def __post_init__(self):
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
@@ -37,24 +72,42 @@ class Variant:
 class Metric:
     """Everything the run, the report and ``thgeval metrics`` need to know about a metric.
 
-    ``frame_fn(pred, gt, **params)`` takes batches of frames (T×H×W×3 uint8; ``gt`` is None
-    for no-reference metrics) and returns T per-frame values; it may raise
-    :class:`~thgeval.errors.MetricSkipped` with the reason it cannot run.
+    ``kind`` says what the metric is a function of:
+
+    - ``frame``: ``frame_fn(pred, gt, **params)`` takes batches of frames (T×H×W×3 uint8;
+      ``gt`` is None for no-reference metrics) and returns T per-frame values; the run
+      streams clips through it in chunks.
+    - ``clip``: ``clip_fn(sample, **params)`` gets a :class:`~thgeval.metrics.sample.Sample`
+      (decoded frames, audio, face tracks, memoised shared features) and returns a
+      :class:`ClipValue`.
+    - ``set``: ``features_fn(sample, side, **params)`` returns an (N, D) array of features of
+      one clip's ``side`` ("pred" or "gt"), cached by content hash; ``set_fn(pred_feats,
+      gt_feats, **params)`` turns the lists of per-clip features of a method and of the GT
+      set into a :class:`SetValue`.
+
+    Any of them may raise :class:`~thgeval.errors.MetricSkipped` with the reason it cannot
+    run. ``needs`` names inputs: ``gt``, ``audio``, ``face``, ``reference``, ``transcript``.
     """
 
     name: str
     title: str
     higher_is_better: bool
     needs: frozenset[str]
-    frame_fn: Callable[..., Any]
     variants: Mapping[str, Variant]
     default_variant: str
     version: str
+    frame_fn: Callable[..., Any] | None = None
+    kind: str = FRAME
+    clip_fn: Callable[..., Any] | None = None
+    features_fn: Callable[..., Any] | None = None
+    set_fn: Callable[..., Any] | None = None
     unit: str = ""
     value_range: str = ""
     description: str = ""
     aliases: tuple[str, ...] = ()
     requires_modules: tuple[str, ...] = ()
+    weights: tuple[str, ...] = ()  # weights files every variant needs (names in thgeval.weights)
+    family: str = ""  # the module that computes it (report grouping)
 
     @property
     def arrow(self) -> str:
@@ -67,6 +120,23 @@ class Metric:
     def missing_requirements(self) -> list[str]:
         """Python modules this metric needs that are not importable here."""
         return [m for m in self.requires_modules if importlib.util.find_spec(m) is None]
+
+    def missing_weights(self, variant: str | None = None) -> list[str]:
+        """Names of weights files (the metric's and the variant's) not present here."""
+        from ..weights import find
+
+        v = self.variants[variant or self.default_variant]
+        return [w for w in dict.fromkeys(self.weights + v.weights) if find(w) is None]
+
+    def why_not(self, variant: str | None = None) -> str:
+        """Why this metric cannot run here ('' when it can): what to install or fetch."""
+        parts = []
+        mods = self.missing_requirements()
+        if mods:
+            parts.append("install " + ", ".join(mods) + " (pip install 'thgeval[deep]')")
+        for w in self.missing_weights(variant):
+            parts.append(f"run `thgeval weights fetch {w}`")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -95,6 +165,11 @@ _ALIASES: dict[str, str] = {}
 def register(metric: Metric) -> Metric:
     if metric.name in _REGISTRY:
         raise ValueError(f"metric {metric.name!r} registered twice")
+    if metric.kind not in KINDS:
+        raise ValueError(f"{metric.name}: kind must be one of {KINDS}; got {metric.kind!r}")
+    fns = {FRAME: ("frame_fn",), CLIP: ("clip_fn",), SET: ("features_fn", "set_fn")}[metric.kind]
+    if any(getattr(metric, f) is None for f in fns):
+        raise ValueError(f"{metric.name}: a {metric.kind} metric needs {' and '.join(fns)}")
     if metric.default_variant not in metric.variants:
         raise ValueError(f"{metric.name}: default variant {metric.default_variant!r} not among its variants")
     _REGISTRY[metric.name] = metric

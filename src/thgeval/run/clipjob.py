@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import ClipError, MetricSkipped, MismatchError, ThgevalError
 from ..io import ClipReader
 from ..metrics import resolve
-from .conform import ConformPolicy, length_note, plan, resize_frames
+from ..io.conform import ConformPolicy, length_note, plan, resize_frames
 from .store import FAILED, OK, SKIPPED, Row
 from .pairing import REAL
 

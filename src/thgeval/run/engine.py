@@ -18,7 +18,7 @@ from .. import __version__
 from ..errors import ConfigError
 from ..metrics import MetricRef, resolve_list
 from .clipjob import ClipOutcome, ClipTask, MethodTask, run_clip
-from .conform import ConformPolicy
+from ..io.conform import ConformPolicy
 from .pairing import REAL, Pairing, pair_folders, pair_manifest, parse_pred_args
 from .store import FAILED, SKIPPED, Row, Store, input_key
 from .versions import software_versions
@@ -144,7 +144,7 @@ def _pairing(gt, preds, manifest) -> Pairing:
 def _metrics(metrics) -> list[MetricRef]:
     refs = resolve_list(metrics)
     if metrics is None:  # the default: every metric that can run here
-        refs = [r for r in refs if not r.metric.missing_requirements()]
+        refs = [r for r in refs if not r.metric.why_not(r.variant.name)]
     if not refs:
         raise ConfigError("no metric selected")
     return refs

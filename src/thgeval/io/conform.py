@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from ..errors import ConfigError, MismatchError
-from ..io import ClipInfo
+from .probe import ClipInfo
 
 FPS_POLICIES = ("resample", "error")
 SIZE_POLICIES = ("pred-to-gt", "gt-to-pred", "error")
