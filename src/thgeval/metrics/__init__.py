@@ -15,6 +15,7 @@ from .registry import (  # noqa: F401
     MetricRef,
     Variant,
     all_metrics,
+    all_variants,
     get_metric,
     register,
     resolve,

@@ -50,6 +50,7 @@ class ClipTask:
     real_hypothesis: str | None = None
     options: SampleOptions = field(default_factory=SampleOptions)
     feature_dir: Path | None = None  # the feature cache (read here, written by the engine)
+    audio_source: Path | None = None  # the clip whose speech drove the generation, if not GT
 
 
 @dataclass
@@ -137,7 +138,8 @@ class _Job:
     def _sample(self, method: str, pred: Path, gt: Path | None, hypothesis: str | None) -> Sample:
         t = self.task
         return Sample(method, t.clip, pred, gt, reference=t.reference, transcript=t.transcript,
-                      hypothesis=hypothesis, options=t.options, media=self.media)
+                      hypothesis=hypothesis, options=t.options, media=self.media,
+                      audio_source=None if method == REAL else t.audio_source)
 
     # --- the GT clip's own rows ------------------------------------------------------------
     def _real(self, g: dict) -> None:

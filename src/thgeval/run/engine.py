@@ -17,13 +17,13 @@ from typing import Callable
 from .. import __version__
 from ..errors import ConfigError
 from ..io.conform import ConformPolicy
-from ..metrics import FRAME, SET, MetricRef, resolve_list
+from ..metrics import FRAME, SET, MetricRef, all_variants, resolve_list
 from ..metrics.sample import SampleOptions
 from ..weights import find as find_weights, home
 from .clipjob import ClipOutcome, ClipTask, MethodTask, run_clip
 from .features import FeatureCache, feature_key
 from .inputs import list_references, read_texts
-from .pairing import REAL, Pairing, pair_folders, pair_manifest, parse_pred_args
+from .pairing import REAL, Pairing, pair_folders, pair_manifest, pair_wav2lip_filelist, parse_pred_args
 from .setlevel import set_rows
 from .store import FAILED, OK, Row, Store, input_key
 from .versions import software_versions
@@ -83,6 +83,10 @@ def evaluate(
     hypotheses: dict[str, str | os.PathLike | dict[str, str]] | None = None,
     device: str = "cpu",
     cache_dir: str | os.PathLike | None = None,
+    every_variant: bool = False,
+    protocol: str | None = None,
+    filelist: str | os.PathLike | None = None,
+    data_root: str | os.PathLike | None = None,
 ) -> RunResult:
     """Evaluate methods' clips against GT clips and store every row in ``out``.
 
@@ -104,11 +108,20 @@ def evaluate(
         clips (``real`` for the GT clips).
     device : ``cpu`` or ``cuda`` for network metrics.
     cache_dir : face tracks and set-metric features (default ``$THGEVAL_HOME/cache``).
+    every_variant : compute every variant of each requested metric (the disagreement report).
+    protocol : a paper's protocol (``thgeval protocols``): its layout, metric variants and
+        self-checks; ``metrics`` then adds to or replaces nothing unless given.
+    filelist, data_root : the Wav2Lip filelist layout's inputs (protocols ``wav2lip-*``).
     """
     t0 = time.perf_counter()
     policy = policy or ConformPolicy()
-    pairing = _pairing(gt, preds, manifest)
+    proto, proto_problems = _protocol(protocol, filelist, data_root)
+    pairing = _pairing(gt, preds, manifest, proto, filelist, data_root)
+    if proto is not None and metrics is None:
+        metrics = [m for m in proto.metrics if m not in proto_problems]
     refs = _metrics(metrics)
+    if every_variant:
+        refs = all_variants(refs)
     workers = max(1, workers or os.cpu_count() or 1)
     cache_root = Path(cache_dir) if cache_dir is not None else home() / "cache"
     side = _SideInputs(
@@ -131,6 +144,11 @@ def evaluate(
         ],
         "conform": policy.as_dict(),
         "chunk": chunk,
+        "all_variants": every_variant,
+        "protocol": None if proto is None else {
+            "name": proto.name, "title": proto.title, "paper": proto.paper, "code": proto.code,
+            "verified": proto.verified, "metrics": list(proto.metrics), "unavailable": proto_problems,
+            "filelist": str(filelist) if filelist else None, "data_root": str(data_root) if data_root else None},
         "device": device,
         "references": str(references) if references else None,
         "transcripts": len(side.transcripts) or None,
@@ -141,11 +159,17 @@ def evaluate(
     try:
         tasks, reused, problems = _plan(store, pairing, refs, policy, retry_failed, chunk, side)
         _spare_threads(tasks, workers)
-        result = RunResult(run_id, store.dir, reused, refs, pairing.methods, pairing.problems + problems,
-                           config, versions, reused=len(reused))
+        unavailable = [f"protocol {proto.name}: metric {m} is not available in this thgeval build; "
+                       "its column is missing" for m in proto_problems] if proto else []
+        result = RunResult(run_id, store.dir, reused, refs, pairing.methods,
+                           unavailable + pairing.problems + problems, config, versions, reused=len(reused))
         _execute(store, tasks, workers, run_id, result, progress, side.features)
         set_rows(store, pairing, [r for r in refs if r.metric.kind == SET], side.features, _Hashes(store),
                  run_id, result, retry_failed)
+        if proto is not None:
+            from ..protocols import run_checks
+
+            result.problems += run_checks(proto, result.rows)
         store.finish_run(run_id)
     finally:
         store.close()
@@ -162,7 +186,29 @@ def _pred_dict(preds) -> dict[str, Path] | None:
     return parse_pred_args(list(preds))
 
 
-def _pairing(gt, preds, manifest) -> Pairing:
+def _protocol(name, filelist, data_root):
+    if name is None:
+        if filelist or data_root:
+            raise ConfigError("--filelist/--data-root belong to a protocol's layout: give --protocol too")
+        return None, []
+    from ..protocols import get_protocol, missing_metrics
+
+    proto = get_protocol(name)
+    if proto.layout == "wav2lip-filelist" and not (filelist and data_root):
+        raise ConfigError(f"protocol {proto.name} needs --filelist and --data-root: {proto.layout_help}")
+    if proto.layout != "wav2lip-filelist" and (filelist or data_root):
+        raise ConfigError(f"protocol {proto.name} takes no --filelist/--data-root: {proto.layout_help}")
+    return proto, missing_metrics(proto)
+
+
+def _pairing(gt, preds, manifest, proto=None, filelist=None, data_root=None) -> Pairing:
+    if proto is not None and proto.layout == "wav2lip-filelist":
+        if gt is not None or manifest is not None:
+            raise ConfigError(f"protocol {proto.name} pairs clips through --filelist; drop --gt/--manifest")
+        pd = _pred_dict(preds)
+        if not pd:
+            raise ConfigError("nothing to evaluate: give at least one --pred NAME=DIR")
+        return pair_wav2lip_filelist(filelist, data_root, pd)
     if manifest is not None:
         if gt is not None or preds:
             raise ConfigError("give either --manifest or --gt/--pred, not both")
@@ -223,7 +269,8 @@ def _weights_id(ref: MetricRef) -> dict:
     return out
 
 
-def _row_key(ref: MetricRef, sha, *, pred, gt, policy, side: _SideInputs, clip: str, method: str) -> str:
+def _row_key(ref: MetricRef, sha, *, pred, gt, policy, side: _SideInputs, clip: str, method: str,
+             audio=None) -> str:
     """Everything the row's number depends on, hashed."""
     m = ref.metric
     parts = dict(pred=sha(pred), pred_path=None if pred is None or sha(pred) else str(pred),
@@ -239,7 +286,7 @@ def _row_key(ref: MetricRef, sha, *, pred, gt, policy, side: _SideInputs, clip: 
     ref_img = side.references.get(clip)
     parts.update(gt=sha(gt), policy=policy.as_dict(), reference=sha(ref_img),
                  transcript=side.transcripts.get(clip), hypothesis=side.hypotheses.get(method, {}).get(clip),
-                 face=repr(side.options.face), why_not=m.why_not(ref.variant.name))
+                 face=repr(side.options.face), why_not=m.why_not(ref.variant.name), audio=sha(audio))
     return input_key(**parts)
 
 
@@ -253,7 +300,8 @@ def _plan(store: Store, pairing: Pairing, refs, policy, retry_failed, chunk, sid
     def wanted(method, clip, pred, gt, metric_refs) -> dict[str, str]:
         todo = {}
         for ref in metric_refs:
-            ikey = _row_key(ref, sha, pred=pred, gt=gt, policy=policy, side=side, clip=clip, method=method)
+            ikey = _row_key(ref, sha, pred=pred, gt=gt, policy=policy, side=side, clip=clip, method=method,
+                            audio=None if method == REAL else pairing.audio.get(clip))
             old = store.get(method, clip, ref.metric.name, ref.variant.name)
             if old is not None and old.input_key == ikey and not (
                 old.status == FAILED and (retry_failed or old.tool_version != __version__)
@@ -268,7 +316,7 @@ def _plan(store: Store, pairing: Pairing, refs, policy, retry_failed, chunk, sid
         gt = pairing.gt.get(clip)
         return ClipTask(clip, gt, {}, [], policy, chunk, gt_sha=sha(gt), reference=side.references.get(clip),
                         transcript=side.transcripts.get(clip), real_hypothesis=side.hypotheses.get(REAL, {}).get(clip),
-                        options=side.options, feature_dir=side.features.root)
+                        options=side.options, feature_dir=side.features.root, audio_source=pairing.audio.get(clip))
 
     by_clip: dict[str, ClipTask] = {}
     for clip in pairing.clips():
