@@ -60,6 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("metrics", help="every metric, its variants, what it needs, whether it can run here")
     m.add_argument("--json", action="store_true", help="machine-readable output")
 
+    w = sub.add_parser("weights", help="pretrained weights files: list, fetch, verify, path")
+    wsub = w.add_subparsers(dest="weights_command", required=True, metavar="ACTION")
+    wsub.add_parser("list", help="every known weights file, whether it is present, its licence")
+    wf = wsub.add_parser("fetch", help="download a weights file (progress, checksum-verified)")
+    wf.add_argument("name", metavar="NAME")
+    wf.add_argument("--url", help="download from this URL instead of the manifest's")
+    wf.add_argument("--force", action="store_true", help="download again even if a good file is present")
+    wv = wsub.add_parser("verify", help="check present files against their checksums")
+    wv.add_argument("name", metavar="NAME", nargs="?", help="one entry (default: every present file)")
+    wp = wsub.add_parser("path", help="print the path of a present weights file")
+    wp.add_argument("name", metavar="NAME")
+
     d = sub.add_parser("demo", help="build a small benchmark from a bundled real portrait and evaluate it")
     d.add_argument("--out", metavar="DIR", default="thgeval-demo", help="folder for the clips and results")
     d.add_argument("--clips", type=int, default=3, help="clips per method (default: %(default)s)")
@@ -71,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo}[args.command](args)
+        return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "weights": cmd_weights}[args.command](args)
     except ThgevalError as e:
         _err(str(e))
         return EXIT_USAGE
@@ -184,6 +196,52 @@ def cmd_metrics(args) -> int:
                   ", ".join(it["needs"]), "\n".join(variants), "yes" if it["can_run"] else f"no: {it['why_not']}")
     _console().print(t)
     return EXIT_OK
+
+
+def cmd_weights(args) -> int:
+    from rich.markup import escape
+
+    from . import weights
+
+    console = _console()
+    act = args.weights_command
+    if act == "list":
+        from rich.table import Table
+
+        t = Table(title="thgeval weights")
+        for col in ("name", "file", "present", "used by", "licence"):
+            t.add_column(col)
+        for e in weights.entries().values():
+            p = weights.find(e.name)
+            t.add_row(e.name, e.filename, escape(str(p)) if p else f"no: `{e.fetch_command}`",
+                      ", ".join(e.used_by), escape(e.licence))
+        console.print(t)
+        return EXIT_OK
+    if act == "path":
+        print(weights.locate(args.name))
+        return EXIT_OK
+    if act == "verify":
+        names = [args.name] if args.name else [n for n in weights.entries() if weights.find(n)]
+        bad = 0
+        for n in names:
+            v = weights.verify(n)
+            bad += not v.good
+            console.print(f"{n}: [{'green' if v.good else 'red'}]{v.status}[/] — {escape(v.message)}")
+        if not names:
+            console.print("no weights file present; `thgeval weights list` shows what can be fetched")
+        return EXIT_CLIP_FAILED if bad else EXIT_OK
+    # fetch
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    entry = weights.get(args.name)
+    with Progress(f"[bold]{entry.filename}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("", total=None)
+        path = weights.fetch(args.name, url=args.url, force=args.force,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    v = weights.verify(args.name)
+    console.print(f"{escape(str(path))} ({v.status}: {escape(v.message)})")
+    return EXIT_OK if v.good else EXIT_CLIP_FAILED
 
 
 def cmd_demo(args) -> int:
