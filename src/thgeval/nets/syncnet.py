@@ -203,3 +203,53 @@ def save_state_dict(state: dict[str, torch.Tensor], path: str | Path, legacy: bo
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(state, path, _use_new_zipfile_serialization=not legacy)
     return path
+
+
+class SyncNetEmbedder:
+    """Batched SyncNet inference on a device: lip windows of face crops, audio MFCC blocks.
+
+    Parameters
+    ----------
+    path : a ``syncnet_v2.model``-format file.
+    device : ``"cpu"``, ``"cuda"``, ``"cuda:1"``, … (TF32 is switched off on CUDA so the
+        numbers stay float32-exact).
+    batch_size : windows per forward pass (memory: ~4 MB per lip window on the CPU).
+    """
+
+    def __init__(self, path: str | Path, device: str = "cpu", batch_size: int = 32):
+        self.device = torch.device(device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
+        self.net = load_syncnet(path, self.device)
+        self.lip = FastLip(self.net).to(self.device).eval()
+        self.batch_size = max(1, int(batch_size))
+
+    @torch.inference_mode()
+    def lips(self, crops_bgr: np.ndarray, n_windows: int | None = None) -> np.ndarray:
+        """(T, H, W, 3) uint8 BGR crops → (n, 1024) float32, window v = frames [v, v+5).
+
+        ``n_windows`` defaults to every window, T − 4.
+        """
+        n = len(crops_bgr) - WINDOW + 1 if n_windows is None else n_windows
+        if n < 1 or n + WINDOW - 1 > len(crops_bgr):
+            raise ValueError(f"{len(crops_bgr)} frames cannot give {n} windows of {WINDOW}")
+        out = []
+        for s in range(0, n, self.batch_size):
+            e = min(n, s + self.batch_size)
+            chunk = torch.from_numpy(np.ascontiguousarray(crops_bgr[s:e + WINDOW - 1]))
+            chunk = chunk.to(self.device).permute(0, 3, 1, 2).float()
+            out.append(self.lip(chunk).float().cpu())
+        return torch.cat(out).numpy()
+
+    @torch.inference_mode()
+    def audio(self, mfcc: np.ndarray, n_windows: int) -> np.ndarray:
+        """(M, 13) MFCC frames (100/s) → (n, 1024) float32, window v = MFCC frames [4v, 4v+20)."""
+        cc = torch.from_numpy(np.ascontiguousarray(mfcc.T, dtype=np.float32))  # (13, M)
+        if MFCC_PER_FRAME * (n_windows - 1) + MFCC_WINDOW > cc.shape[1]:
+            raise ValueError(f"{cc.shape[1]} MFCC frames cannot give {n_windows} audio windows")
+        blocks = cc.unfold(1, MFCC_WINDOW, MFCC_PER_FRAME)[:, :n_windows].permute(1, 0, 2)[:, None]
+        out = []
+        for s in range(0, n_windows, 4 * self.batch_size):  # small inputs: larger batches
+            out.append(self.net.forward_aud(blocks[s:s + 4 * self.batch_size].contiguous().to(self.device)).float().cpu())
+        return torch.cat(out).numpy()
