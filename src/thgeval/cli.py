@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frame sizes differ: resize pred to GT (default), GT to pred, or fail the clip")
     e.add_argument("--on-length-mismatch", choices=LENGTH_POLICIES, default="common",
                    help="lengths differ: compare the common frames (default) or fail the clip")
+    e.add_argument("--ref", metavar="DIR",
+                   help="source images named like the clips, for identity metrics (default: first GT frame)")
+    e.add_argument("--transcripts", metavar="FILE", help="what is said in each clip: 'id text' lines")
+    e.add_argument("--hyp", metavar="NAME=FILE", action="append", default=[],
+                   help="a recogniser's transcripts of method NAME's clips ('real' for GT), 'id text' lines")
+    e.add_argument("--device", default="cpu", help="cpu or cuda, for network metrics (default: %(default)s)")
+    e.add_argument("--cache-dir", metavar="DIR",
+                   help="face tracks and set-metric features (default: $THGEVAL_HOME/cache)")
     e.add_argument("--retry-failed", action="store_true", help="recompute rows that failed before")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -129,7 +137,7 @@ def print_result(console, result, board) -> None:
             if c.mean is None:
                 cells.append("skipped" if c.skipped else ("failed" if c.failed else "–"))
                 continue
-            text = fmt(c.mean) + (f" ± {fmt(c.std)}" if c.n > 1 and c.std == c.std else "")
+            text = fmt(c.mean) + (f" ± {fmt(c.std)}" if c.n > 1 and c.std is not None and c.std == c.std else "")
             if c.failed or c.skipped:
                 text += f" ({c.n} ok)"
             cells.append(text)
@@ -162,10 +170,24 @@ def cmd_eval(args) -> int:
     result = _run_with_progress(
         console, args.quiet, gt=args.gt, preds=args.pred or None, manifest=args.manifest,
         metrics=args.metrics, out=args.out, workers=args.workers, policy=policy, retry_failed=args.retry_failed,
+        references=args.ref, transcripts=args.transcripts, hypotheses=_hyp_args(args.hyp),
+        device=args.device, cache_dir=args.cache_dir,
     )
     board, _ = write_outputs(result)
     print_result(console, result, board)
     return EXIT_CLIP_FAILED if result.failed else EXIT_OK
+
+
+def _hyp_args(specs: list[str]) -> dict[str, str]:
+    from .errors import ConfigError
+
+    out = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise ConfigError(f"--hyp {spec!r}: give NAME=FILE")
+        out[name.strip()] = path.strip()
+    return out
 
 
 def cmd_metrics(args) -> int:

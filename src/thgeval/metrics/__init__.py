@@ -4,6 +4,11 @@
 """
 
 from .registry import (  # noqa: F401
+    CLIP,
+    FRAME,
+    SET,
+    ClipValue,
+    SetValue,
     MEAN_OF_CLIP_MEANS,
     POOLED_FRAMES,
     Metric,
