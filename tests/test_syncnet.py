@@ -147,3 +147,61 @@ def test_scoring_core_closed_form():
     assert r.offset == 3
     r = sync_scores(e[3:], e[:-3])  # the audio lags by 3
     assert r.offset == -3
+
+
+# --- the metrics on Samples and through the run ------------------------------------------------
+
+@pytest.fixture
+def home_with_weights(tmp_path, monkeypatch, weights_file):
+    import shutil
+
+    monkeypatch.setenv("THGEVAL_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("THGEVAL_WEIGHTS_DIR", raising=False)
+    (tmp_path / "home" / "weights").mkdir(parents=True)
+    shutil.copy(weights_file, tmp_path / "home" / "weights" / "syncnet_v2.model")
+    return tmp_path / "home"
+
+
+def test_skipped_without_weights(tmp_path, monkeypatch, media):
+    from thgeval.metrics import resolve
+    from thgeval.metrics.sample import Sample
+    from thgeval.errors import MetricSkipped
+
+    monkeypatch.setenv("THGEVAL_HOME", str(tmp_path / "empty"))
+    monkeypatch.delenv("THGEVAL_WEIGHTS_DIR", raising=False)
+    s = Sample("m", "c", media / "voxceleb2" / "00104.mp4")
+    for spec in ("lse_d", "sync_c", "av_offset@wav2lip-lrs"):
+        ref = resolve(spec)
+        with pytest.raises(MetricSkipped, match="thgeval weights fetch syncnet_v2"):
+            ref.metric.clip_fn(s, **ref.params())
+
+
+def test_eval_end_to_end_voxceleb2(home_with_weights, media, tmp_path, monkeypatch):
+    """Random weights in $THGEVAL_HOME: `evaluate` scores real clips; one SyncNet pass per sample."""
+    from _faces_util import patch_faces
+
+    from thgeval.run import evaluate
+    from thgeval.metrics import syncnet as sn
+
+    patch_faces(monkeypatch)
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    gt.mkdir(), pred.mkdir()
+    for name in ("00010.mp4", "620900105.mp4"):  # the shortest clips (4.2 s, 4.3 s)
+        (gt / name).symlink_to(media / "voxceleb2" / name)
+    (pred / "00010.mp4").symlink_to(media / "voxceleb2" / "00010.mp4")
+    (pred / "620900105.mp4").symlink_to(media / "voxceleb2" / "517600055.mp4")
+    calls = []
+    orig = sn._compute
+    monkeypatch.setattr(sn, "_compute", lambda *a: calls.append(a[0].clip) or orig(*a))
+    res = evaluate(gt=gt, preds={"m": pred}, metrics="lse_d,sync_c,av_offset", out=tmp_path / "out", workers=1)
+    rows = {(r.method, r.clip, r.metric): r for r in res.rows}
+    assert len(rows) == 12  # 2 clips × (m, real) × 3 metrics
+    for r in rows.values():
+        assert r.status == "ok", r.reason
+        assert np.isfinite(r.value) and r.n_frames > 50
+    assert sorted(calls) == ["00010", "00010", "620900105", "620900105"]  # one pass per sample, not per metric
+    same = rows[("m", "00010", "lse_d")].value, rows[("real", "00010", "lse_d")].value
+    assert same[0] == pytest.approx(same[1])
+    assert -15 <= rows[("m", "620900105", "av_offset")].value <= 15
+    assert rows[("m", "620900105", "lse_c")].value >= 0
+    assert "curve" in rows[("m", "620900105", "lse_c")].extra
