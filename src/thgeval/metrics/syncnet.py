@@ -1,4 +1,5 @@
-"""SyncNet metrics on a Sample: LSE-D, LSE-C and AV offset from one shared network pass.
+"""Lip-sync metrics on a Sample: LSE-D, LSE-C and AV offset from one shared SyncNet pass, and
+the weight-free sync offset and confidence (:mod:`thgeval.metrics.avsync`).
 
 The front end (which frames, which crop, which rate, which lossy steps) is the variant; the
 scoring is always :func:`thgeval.metrics.lse.sync_scores`. Variants:
@@ -181,3 +182,60 @@ register(Metric(
     value_range="−15…15", aliases=("av-offset", "syncnet_offset"),
     description="shift (video frames at 25 fps) at SyncNet's minimum distance; 0 = in sync, positive = the audio "
                 "leads the video (reference sign: syncnet_python's demo clip gives +3)", **_SHARED))
+
+
+# --- weight-free sync (thgeval.metrics.avsync) on the same Samples ---------------------------
+
+def avsync_pass(sample, side: str = PRED, max_lag: int = 15):
+    """The weight-free sync of one side of a sample (landmarks of its native frames), memoised."""
+    from .avsync import av_sync
+
+    def compute():
+        if side == PRED:
+            audio, note = sample.driving_audio()
+        else:
+            audio, note = sample.audio(side), ""
+            if audio is None or not audio.size:
+                raise MetricSkipped(f"the {side} clip has no audio")
+        face = _face(sample, side)
+        res = av_sync(face.landmarks, face.valid, audio, sample.info(side).fps, max_lag=max_lag)
+        if note:
+            res.notes.insert(0, note)
+        return res
+
+    return sample.memo(("avsync", side, max_lag), compute)
+
+
+def _avsync_extra(r) -> dict:
+    return {"offset": r.offset, "confidence": round(r.confidence, 4),
+            "curve": [round(float(v), 6) for v in r.curve], "shifts": [int(o) for o in r.offsets]}
+
+
+def _sync_offset(sample, **p) -> ClipValue:
+    r = avsync_pass(sample, **p)
+    return ClipValue(float(r.offset), len(r.mouth_open), notes=list(r.notes), extra=_avsync_extra(r))
+
+
+def _sync_conf(sample, **p) -> ClipValue:
+    r = avsync_pass(sample, **p)
+    return ClipValue(r.confidence, len(r.mouth_open), series=r.frame_agreement, notes=list(r.notes),
+                     extra=_avsync_extra(r))
+
+
+_AV_VARIANTS = {"facesync": Variant(
+    "facesync", {"max_lag": 15},
+    reference="FaceSync-style (Slaney & Covell 2000) lag correlation of lip-opening velocity (68 landmarks) "
+              "with band log-energy velocity; thgeval's own method, no weights",
+    notes="offset in SyncNet's sign convention (positive: audio leads); confidence < 3 means uncertain")}
+_AV_SHARED = dict(needs=frozenset({"audio", "face"}), variants=_AV_VARIANTS, default_variant="facesync",
+                  version="1", kind="clip", family="sync")
+
+register(Metric(
+    name="sync_offset", title="Sync offset (weight-free)", higher_is_better=False, clip_fn=_sync_offset,
+    unit="frames", value_range="−15…15",
+    description="audio-visual offset from mouth-landmark motion vs audio energy over ±15 frames; "
+                "positive = audio leads (SyncNet's convention)", **_AV_SHARED))
+register(Metric(
+    name="sync_conf", title="Sync confidence (weight-free)", higher_is_better=True, clip_fn=_sync_conf,
+    unit="", value_range="≥ 0 (< 3: uncertain)",
+    description="peak of the weight-free sync curve above its median in robust standard deviations", **_AV_SHARED))
