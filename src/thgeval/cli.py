@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("metrics", help="every metric, its variants, what it needs, whether it can run here")
     m.add_argument("--json", action="store_true", help="machine-readable output")
 
+    ls = sub.add_parser("lipsync", help="lip-sync figure (PNG, SVG) and side-by-side MP4 of a clip")
+    ls.add_argument("input", metavar="IN", help="the (generated) clip")
+    ls.add_argument("--gt", metavar="GT", help="its ground-truth clip (plotted beside it)")
+    ls.add_argument("-o", "--out", metavar="OUT", default="thgeval-lipsync", help="output folder (default: %(default)s)")
+    ls.add_argument("--no-video", action="store_true", help="only the figure")
+    ls.add_argument("--device", default="cpu", help="SyncNet device when its weights are present (cpu, cuda)")
+
     w = sub.add_parser("weights", help="pretrained weights files: list, fetch, verify, path")
     wsub = w.add_subparsers(dest="weights_command", required=True, metavar="ACTION")
     wsub.add_parser("list", help="every known weights file, whether it is present, its licence")
@@ -91,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "weights": cmd_weights}[args.command](args)
+        return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "weights": cmd_weights, "lipsync": cmd_lipsync}[args.command](args)
     except ThgevalError as e:
         _err(str(e))
         return EXIT_USAGE
@@ -217,6 +224,23 @@ def cmd_metrics(args) -> int:
         t.add_row(it["name"] + (f" ({', '.join(it['aliases'])})" if it["aliases"] else ""), it["direction"],
                   ", ".join(it["needs"]), "\n".join(variants), "yes" if it["can_run"] else f"no: {it['why_not']}")
     _console().print(t)
+    return EXIT_OK
+
+
+def cmd_lipsync(args) -> int:
+    from rich.markup import escape
+
+    from .metrics.sample import SampleOptions
+    from .report.lipsync import lipsync
+
+    out = lipsync(args.input, args.out, gt=args.gt, video=not args.no_video,
+                  options=SampleOptions(device=args.device))
+    console = _console()
+    console.print(f"{out.source} sync: offset {out.offset:+d} frames (positive: audio leads), "
+                  f"confidence {out.confidence:.2f}")
+    for p in (out.png, out.svg, out.mp4):
+        if p is not None:
+            console.print(f"  {escape(str(p))}")
     return EXIT_OK
 
 
