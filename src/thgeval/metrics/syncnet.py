@@ -54,7 +54,8 @@ VARIANTS = {
         reference="Rudrabha/Wav2Lip evaluation/scores_LSE/calculate_scores_LRS.py: whole frame to 224² "
                   "(cv2 bilinear) after ffmpeg's default JPEG dump, native fps, mean over videos",
         aggregation=MEAN_OF_CLIP_MEANS,
-        notes="no face detection: meant for face-cropped clips (LRS2/LRS3/LRW); no fps resampling",
+        notes="no face detection: meant for face-cropped clips (LRS2/LRS3/LRW); no fps resampling; "
+              "scoring has parity with syncnet_python, the front end has no golden value from Wav2Lip's script yet",
     ),
 }
 
