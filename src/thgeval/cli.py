@@ -78,6 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("protocols", help="papers' evaluation protocols: layout, metric variants, sources")
     pr.add_argument("name", nargs="?", help="show one protocol in full")
     pr.add_argument("--json", action="store_true", help="machine-readable output")
+    ls = sub.add_parser("lipsync", help="lip-sync figure (PNG, SVG) and side-by-side MP4 of a clip")
+    ls.add_argument("input", metavar="IN", help="the (generated) clip")
+    ls.add_argument("--gt", metavar="GT", help="its ground-truth clip (plotted beside it)")
+    ls.add_argument("-o", "--out", metavar="OUT", default="thgeval-lipsync", help="output folder (default: %(default)s)")
+    ls.add_argument("--no-video", action="store_true", help="only the figure")
+    ls.add_argument("--device", default="cpu", help="SyncNet device when its weights are present (cpu, cuda)")
+
+    w = sub.add_parser("weights", help="pretrained weights files: list, fetch, verify, path")
+    wsub = w.add_subparsers(dest="weights_command", required=True, metavar="ACTION")
+    wsub.add_parser("list", help="every known weights file, whether it is present, its licence")
+    wf = wsub.add_parser("fetch", help="download a weights file (progress, checksum-verified)")
+    wf.add_argument("name", metavar="NAME")
+    wf.add_argument("--url", help="download from this URL instead of the manifest's")
+    wf.add_argument("--force", action="store_true", help="download again even if a good file is present")
+    wv = wsub.add_parser("verify", help="check present files against their checksums")
+    wv.add_argument("name", metavar="NAME", nargs="?", help="one entry (default: every present file)")
+    wp = wsub.add_parser("path", help="print the path of a present weights file")
+    wp.add_argument("name", metavar="NAME")
 
     d = sub.add_parser("demo", help="build a small benchmark from a bundled real portrait and evaluate it")
     d.add_argument("--out", metavar="DIR", default="thgeval-demo", help="folder for the clips and results")
@@ -90,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo,
-                "protocols": cmd_protocols}[args.command](args)
+        return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "protocols": cmd_protocols,
+                "weights": cmd_weights, "lipsync": cmd_lipsync}[args.command](args)
     except ThgevalError as e:
         _err(str(e))
         return EXIT_USAGE
@@ -320,6 +338,69 @@ def cmd_protocols(args) -> int:
                 c.print(f"  self-check: {escape(ch.extra or ch.metric or '')} on {escape(ch.method)} {rule} "
                         f"({escape(ch.source)})")
     return EXIT_OK
+
+
+def cmd_lipsync(args) -> int:
+    from rich.markup import escape
+
+    from .metrics.sample import SampleOptions
+    from .report.lipsync import lipsync
+
+    out = lipsync(args.input, args.out, gt=args.gt, video=not args.no_video,
+                  options=SampleOptions(device=args.device))
+    console = _console()
+    console.print(f"{out.source} sync: offset {out.offset:+d} frames (positive: audio leads), "
+                  f"confidence {out.confidence:.2f}")
+    for p in (out.png, out.svg, out.mp4):
+        if p is not None:
+            console.print(f"  {escape(str(p))}")
+    return EXIT_OK
+
+
+def cmd_weights(args) -> int:
+    from rich.markup import escape
+
+    from . import weights
+
+    console = _console()
+    act = args.weights_command
+    if act == "list":
+        from rich.table import Table
+
+        t = Table(title="thgeval weights")
+        for col in ("name", "file", "present", "used by", "licence"):
+            t.add_column(col)
+        for e in weights.entries().values():
+            p = weights.find(e.name)
+            t.add_row(e.name, e.filename, escape(str(p)) if p else f"no: `{e.fetch_command}`",
+                      ", ".join(e.used_by), escape(e.licence))
+        console.print(t)
+        return EXIT_OK
+    if act == "path":
+        print(weights.locate(args.name))
+        return EXIT_OK
+    if act == "verify":
+        names = [args.name] if args.name else [n for n in weights.entries() if weights.find(n)]
+        bad = 0
+        for n in names:
+            v = weights.verify(n)
+            bad += not v.good
+            console.print(f"{n}: [{'green' if v.good else 'red'}]{v.status}[/] — {escape(v.message)}")
+        if not names:
+            console.print("no weights file present; `thgeval weights list` shows what can be fetched")
+        return EXIT_CLIP_FAILED if bad else EXIT_OK
+    # fetch
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    entry = weights.get(args.name)
+    with Progress(f"[bold]{entry.filename}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("", total=None)
+        path = weights.fetch(args.name, url=args.url, force=args.force,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    v = weights.verify(args.name)
+    console.print(f"{escape(str(path))} ({v.status}: {escape(v.message)})")
+    return EXIT_OK if v.good else EXIT_CLIP_FAILED
 
 
 def cmd_demo(args) -> int:
