@@ -1,0 +1,2 @@
+"""Network architectures and the preprocessing that feeds them (torch is imported only by the
+modules that need it)."""
