@@ -62,11 +62,12 @@ class RoiSettings:
     final: int = 88
     gray: bool = True
     centre_on: str = "smoothed"  # or "frame"
+    skimage_warp: bool = False  # warp colour in float and truncate, then gray (AV-HuBERT's order)
 
 
 AUTO_AVSR = RoiSettings()
 AV_HUBERT = RoiSettings(name="av-hubert", smoothing="leading", stable_points=(33, 36, 39, 42, 45),
-                        estimator="umeyama", centre_on="frame")
+                        estimator="umeyama", centre_on="frame", skimage_warp=True)
 PIPELINES = {s.name: s for s in (AUTO_AVSR, AV_HUBERT)}
 
 
@@ -111,11 +112,10 @@ def smooth_centred(landmarks: np.ndarray, window: int = 12) -> np.ndarray:
     shifted so its centroid is frame t's own landmark centroid."""
     lm = np.asarray(landmarks, dtype=np.float64)
     n = len(lm)
-    csum = np.concatenate([np.zeros((1,) + lm.shape[1:]), np.cumsum(lm, axis=0)])
     out = np.empty_like(lm)
     for t in range(n):
         m = min(window // 2, t, n - 1 - t)
-        s = (csum[t + m + 1] - csum[t - m]) / (2 * m + 1)
+        s = lm[t - m:t + m + 1].mean(axis=0)  # the reference's summation order: bit-identical windows
         out[t] = s + (lm[t].mean(axis=0) - s.mean(axis=0))
     return out
 
@@ -204,9 +204,16 @@ def mouth_rois(frames: np.ndarray, landmarks: np.ndarray, valid: np.ndarray | No
     origins = np.empty((n, 2))
     clipped = np.zeros(n, bool)
     for t in range(n):
-        img = cv2.cvtColor(frames[t], cv2.COLOR_RGB2GRAY) if s.gray else frames[t]
-        warped = cv2.warpAffine(img, transforms[t], (size, size), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        if s.skimage_warp:
+            # scikit-image warps in float64 and the reference truncates ×255 to uint8
+            w = cv2.warpAffine(frames[t].astype(np.float32), transforms[t], (size, size), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            warped = np.floor(np.clip(w, 0, 255)).astype(np.uint8)
+            warped = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY) if s.gray else warped
+        else:
+            img = cv2.cvtColor(frames[t], cv2.COLOR_RGB2GRAY) if s.gray else frames[t]
+            warped = cv2.warpAffine(img, transforms[t], (size, size), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         centre_pts = smooth[t, MOUTH] if s.centre_on == "smoothed" else lm[t, MOUTH]
         cx, cy = _apply(transforms[t], centre_pts).mean(axis=0)
         if s.centre_on == "frame":  # AV-HuBERT shifts the patch inside the canvas
