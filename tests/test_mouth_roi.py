@@ -19,11 +19,10 @@ venv), both on ``synthetic_case()`` below with its face as the mean face:
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import os
 
 import numpy as np
 import pytest
+from _landmarks_util import dlib_landmarks, have_dlib
 
 from thgeval.errors import MetricSkipped
 from thgeval.nets.mouth_roi import (AUTO_AVSR, AV_HUBERT, interpolate_landmarks, lipnet_crop, mouth_rois,
@@ -120,42 +119,17 @@ def test_normalisation_and_resampling():
 
 
 # --- acceptance on the real clips ----------------------------------------------------------
-def _dlib_landmarks(frames: np.ndarray, every: int = 25) -> np.ndarray:
-    """68 dlib landmarks per frame; the face box is detected every ``every`` frames and the
-    nearest detection serves the frames between (NaN where no face was ever found)."""
-    import dlib
-
-    spec = importlib.util.find_spec("face_recognition_models")
-    model = os.path.join(os.path.dirname(spec.origin), "models", "shape_predictor_68_face_landmarks.dat")
-    det, sp = dlib.get_frontal_face_detector(), dlib.shape_predictor(model)
-    boxes = {}
-    for t in range(0, len(frames), every):
-        found = det(frames[t], 0) or det(frames[t], 1)
-        if found:
-            boxes[t] = max(found, key=lambda r: r.area())
-    out = np.full((len(frames), 68, 2), np.nan)
-    if not boxes:
-        return out
-    keys = np.array(sorted(boxes))
-    for t in range(len(frames)):
-        box = boxes[int(keys[np.abs(keys - t).argmin()])]
-        shape = sp(frames[t], box)
-        out[t] = [(p.x, p.y) for p in shape.parts()]
-    return out
-
-
 @pytest.fixture(scope="module")
 def real_clips(media):
-    pytest.importorskip("dlib")
-    if importlib.util.find_spec("face_recognition_models") is None:
-        pytest.skip("face_recognition_models (dlib's 68-point model) not installed")
+    if not have_dlib():
+        pytest.skip("dlib and face_recognition_models (the 68-point model) not installed")
     from thgeval.io import load_clip
 
     clips = {}
     for folder, pattern in (("grid", "*.mpg"), ("voxceleb2", "*.mp4")):
         for p in sorted((media / folder).glob(pattern)):
             c = load_clip(p, audio=False)
-            clips[f"{folder}/{p.stem}"] = (c.frames, _dlib_landmarks(c.frames), c.fps)
+            clips[f"{folder}/{p.stem}"] = (c.frames, dlib_landmarks(c.frames), c.fps)
     return clips
 
 

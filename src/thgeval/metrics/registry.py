@@ -226,4 +226,4 @@ def resolve_list(specs: str | list[str] | None) -> list[MetricRef]:
 
 def _load_builtin() -> None:
     # Importing the family modules registers their metrics exactly once.
-    from . import fidelity, sharpness, transcript  # noqa: F401
+    from . import fidelity, lipread, sharpness, transcript  # noqa: F401
