@@ -206,3 +206,44 @@ def test_bad_options(tmp_path):
         open_dataset("grid", tmp_path, "test")
     with pytest.raises(ConfigError, match="no speaker folders"):
         open_dataset("grid", tmp_path, "all")
+
+
+@pytest.mark.media
+def test_grid_feeds_eval_with_transcripts_and_hypotheses(media, tmp_path):
+    """The adapter's records drive `evaluate`: GT from the split, a method's clips by id,
+    transcripts from the align files, --hyp texts; corpus WER in the leaderboard = jiwer's."""
+    import csv as _csv
+
+    jiwer = pytest.importorskip("jiwer")
+    from thgeval.metrics.transcript import normalize
+    from thgeval.report.leaderboard import build
+    from thgeval.run import evaluate
+
+    root = tmp_path / "grid"
+    truth = build_grid(media, root, zenodo_mixup=True)
+    rep = open_dataset("grid", root, "unseen-test")
+    method = tmp_path / "method"
+    for r in rep.records[:-1]:  # the method lacks one clip
+        (method / r.speaker).mkdir(parents=True, exist_ok=True)
+        (method / f"{r.id}.mpg").symlink_to(r.video)
+    rows, missing = rep.pairs({"m": method})
+    assert missing == [f"m: no clip {rep.records[-1].id} in {method}"]
+    manifest = tmp_path / "pairs.csv"
+    with open(manifest, "w", newline="") as f:
+        w = _csv.DictWriter(f, fieldnames=["method", "clip", "pred", "gt"])
+        w.writeheader()
+        w.writerows(rows)
+    hyps = {r.id: truth[r.metadata["utterance"]].replace("now", "not").replace(" at ", " ") for r in rep.records}
+    hyp_file = tmp_path / "hyp.txt"
+    hyp_file.write_text("".join(f"{k} {v}\n" for k, v in hyps.items()))
+    result = evaluate(manifest=manifest, metrics="wer,cer,wer@utterance-mean", out=tmp_path / "out", workers=1,
+                      transcripts=rep.write_transcripts(tmp_path / "text.txt"),
+                      hypotheses={"m": str(hyp_file), "real": {k: truth[k.split("/")[1]] for k in hyps}})
+    board = build(result.rows, result.metrics, result.methods)
+    ok = [r for r in result.rows if r.method == "m" and r.metric == "wer" and r.variant == "corpus" and r.status == "ok"]
+    assert len(ok) == len(rep.records) - 1
+    ids = [r.clip for r in ok]
+    want = jiwer.wer([normalize(rep.by_id()[i].transcript) for i in ids], [normalize(hyps[i]) for i in ids])
+    wer_ref = next(x for x in result.metrics if x.key == "wer@corpus")
+    assert board.cell("m", wer_ref).mean == pytest.approx(want, abs=1e-12)
+    assert board.cell("real", wer_ref).mean == 0.0  # the ceiling: GT read perfectly here

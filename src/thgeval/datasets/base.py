@@ -34,6 +34,7 @@ KINDS = (MISSING, UNREADABLE, FPS, SIZE, FRAMES, NO_AUDIO, NO_TRANSCRIPT, TRANSC
          EXCLUDED, UNEXPECTED, MISASSIGNED, BAD_NAME)
 
 FPS_TOLERANCE = 0.01  # relative
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".flv")
 FRAME_TOLERANCE = 1  # decoders may differ by one frame at the end
 
 
@@ -129,6 +130,35 @@ class DatasetReport:
 
     def by_id(self) -> dict[str, Record]:
         return {r.id: r for r in self.records}
+
+    def gt_paths(self) -> dict[str, Path]:
+        """Clip id → GT video: what ``thgeval eval`` pairs a method's ``{id}.mp4`` with."""
+        return {r.id: r.video for r in self.records}
+
+    def transcripts(self) -> dict[str, str]:
+        """Clip id → transcript, for clips that have one (``evaluate(transcripts=…)``)."""
+        return {r.id: r.transcript for r in self.records if r.transcript is not None}
+
+    def write_transcripts(self, path: str | os.PathLike) -> Path:
+        """The transcripts as an ``id text`` file (``thgeval eval --transcripts``)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{i} {t}\n" for i, t in self.transcripts().items()), encoding="utf-8")
+        return path
+
+    def pairs(self, preds: Mapping[str, str | os.PathLike]) -> tuple[list[dict[str, str]], list[str]]:
+        """Manifest rows (``method, clip, pred, gt``) pairing each method's ``{id}.{any video
+        extension}`` under its folder with the split's GT clips, and one line per clip a
+        method lacks (the run reports those as failed, never silently drops them)."""
+        rows, missing = [], []
+        for method, folder in preds.items():
+            folder = Path(folder)
+            for r in self.records:
+                hits = [folder / f"{r.id}{ext}" for ext in VIDEO_EXTENSIONS if (folder / f"{r.id}{ext}").is_file()]
+                if not hits:
+                    missing.append(f"{method}: no clip {r.id} in {folder}")
+                rows.append({"method": method, "clip": r.id, "pred": str(hits[0]) if hits else "", "gt": str(r.video)})
+        return rows, missing
 
     def summary(self) -> str:
         exp = "?" if self.expected is None else str(self.expected)
