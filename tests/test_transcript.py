@@ -80,6 +80,16 @@ def test_normalisation():
     assert normalize("  ") == "" and normalize(None) == ""
 
 
+def test_pure_python_distance_equals_rapidfuzz():
+    from thgeval.metrics.transcript import _edit_distance_py
+
+    rng = random.Random(7)
+    for _ in range(300):
+        a = [rng.choice("abcde") for _ in range(rng.randrange(0, 12))]
+        b = [rng.choice("abcde") for _ in range(rng.randrange(0, 12))]
+        assert _edit_distance_py(a, b) == edit_distance(a, b)
+
+
 def test_known_values_and_aggregations():
     assert edit_distance("kitten", "sitting") == 3
     assert wer("a b c d", "a x c") == pytest.approx(2 / 4)  # one substitution, one deletion

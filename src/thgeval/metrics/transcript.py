@@ -40,6 +40,11 @@ import numpy as np
 
 from ..errors import ConfigError, MetricSkipped
 
+try:  # optional C++ Levenshtein (a dependency of jiwer)
+    from rapidfuzz.distance import Levenshtein as _rapidfuzz
+except ImportError:  # pragma: no cover - exercised where rapidfuzz is absent
+    _rapidfuzz = None
+
 _TAG = re.compile(r"\{[^{}]*\}")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 WORD, CHAR, CHAR_NOSPACE = "word", "char", "char-nospace"
@@ -67,7 +72,17 @@ def tokens(text: str, unit: str = WORD) -> list[str]:
 
 
 def edit_distance(ref: Sequence, hyp: Sequence) -> int:
-    """Levenshtein distance (unit costs) between two sequences, O(len(ref)·len(hyp))."""
+    """Levenshtein distance (unit costs) between two sequences, O(len(ref)·len(hyp)).
+
+    Uses RapidFuzz's C++ implementation when it is installed (it comes with jiwer), else the
+    dynamic programme below; both give the same integer.
+    """
+    if _rapidfuzz is not None:
+        return _rapidfuzz.distance(ref, hyp)
+    return _edit_distance_py(ref, hyp)
+
+
+def _edit_distance_py(ref: Sequence, hyp: Sequence) -> int:
     if len(ref) < len(hyp):
         ref, hyp = hyp, ref
     prev = list(range(len(hyp) + 1))
