@@ -310,7 +310,8 @@ class Grid(Adapter):
             if from_align is None and items is not None:
                 problems.append(Problem(NO_TRANSCRIPT, cid, str(align_path), "align file names no word"))
         elif align_dir is not None:
-            problems.append(Problem(NO_TRANSCRIPT, cid, str(align_path), "no align file: transcript from the file name"))
+            why = "transcript from the file name" if from_name else "and the name is no GRID utterance: no transcript"
+            problems.append(Problem(NO_TRANSCRIPT, cid, str(align_path), f"no align file: {why}"))
         if from_align and from_name and from_align.lower() != from_name:
             problems.append(Problem(TRANSCRIPT_MISMATCH, cid, str(align_path),
                                     f"align says {from_align!r}, the file name {from_name!r}"))
