@@ -272,3 +272,14 @@ def test_cli(media, tmp_path, capsys):
     assert "1 clips found of 2 expected" in out and "missing:" in out
     assert main(["datasets", "voxceleb2", str(tmp_path), "-o", "lst=x"]) == 2
     assert "unknown option" in capsys.readouterr().err
+
+
+@pytest.mark.media
+def test_bench_hook(media, tmp_path):
+    """`thgeval bench` calls datasets.load(adapter, root, split=..., **options) and iterates records."""
+    from thgeval import datasets
+
+    link(tmp_path / "test" / "mp4" / "id00001" / "yt0" / "00001.mp4", media / "voxceleb2" / "00002.mp4")
+    rep = datasets.load("voxceleb2", tmp_path, split="test")
+    records = list(rep)
+    assert len(rep) == 1 and records[0].id == "id00001/yt0/00001" and records[0].video.is_file()

@@ -8,4 +8,4 @@ licence forbids redistribution nothing of them is shipped: the user passes the o
 from .base import (  # noqa: F401
     KINDS, Adapter, DatasetReport, Expect, Problem, Record,
 )
-from .registry import adapters, get_adapter, open_dataset, register_adapter  # noqa: F401
+from .registry import adapters, get_adapter, load, open_dataset, register_adapter  # noqa: F401

@@ -119,6 +119,12 @@ class DatasetReport:
     def found(self) -> int:
         return len(self.records)
 
+    def __iter__(self):
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
     def problems_of(self, kind: str) -> list[Problem]:
         return [p for p in self.problems if p.kind == kind]
 
