@@ -10,10 +10,13 @@ character sequences (CER, spaces counted; variant ``nospace`` removes them first
 
 Aggregation is part of the variant:
 
-- ``corpus`` (default): Σ errors / Σ reference words over the set — what AV-HuBERT, Auto-AVSR
-  and LipNet report, and what ``jiwer.wer(list, list)`` computes;
+- ``corpus`` (default): Σ errors / Σ reference words over the set — AV-HuBERT's
+  ``infer_s2s.py`` (n_err / n_total), Auto-AVSR's ``lightning.py`` (total_edit_distance /
+  total_length), LipNet's ``callbacks.py`` (mean errors / mean reference length, the same
+  ratio), and ``jiwer.wer(list, list)``;
 - ``utterance-mean``: the mean of per-clip rates (SPECTRE, Filntisis et al. 2023, averages
-  ``jiwer.wer`` per video).
+  ``jiwer.wer`` per video; VIPL's LipNet-PyTorch averages per utterance too, which on GRID's
+  six-word sentences equals the corpus value).
 
 Registry choice: ``wer`` / ``cer`` are ``clip`` metrics whose clip value is the clip's rate and
 whose weight (``ClipValue.n_frames``) is its reference length. Pooled aggregation
@@ -258,9 +261,11 @@ def word_acc_clip(sample, *, reader: str | None = None):
 def _register() -> None:
     from .registry import CLIP, MEAN_OF_CLIP_MEANS, POOLED_FRAMES, Metric, Variant, register
 
-    corpus_ref = ("Σ errors / Σ reference words over the set, as AV-HuBERT (fairseq infer_s2s), Auto-AVSR and "
-                  "LipNet report it; equals jiwer.wer on the lists")
-    mean_ref = "mean of per-clip rates, as SPECTRE (filby89/spectre utils/run_av_hubert.py) averages jiwer per video"
+    corpus_ref = ("Σ errors / Σ reference words over the set: AV-HuBERT avhubert/infer_s2s.py (n_err / n_total), "
+                  "Auto-AVSR lightning.py (total_edit_distance / total_length), LipNet rizkiarm/LipNet callbacks.py "
+                  "(mean errors / mean reference length); equals jiwer.wer on the lists")
+    mean_ref = ("mean of per-clip rates: SPECTRE (filby89/spectre utils/run_av_hubert.py, jiwer per video), "
+                "VIPL LipNet-PyTorch main.py (equal to corpus on GRID: six words each)")
     register(Metric(
         name="wer", title="WER", higher_is_better=False, needs=frozenset({"transcript"}), kind=CLIP,
         clip_fn=wer_clip, family="transcript", unit="", value_range="[0, ∞), 0 = every word right",
