@@ -182,3 +182,17 @@ def test_lipnet_crop_on_real_clips(real_clips):
         corners = m[:, [0, 6]]
         assert corners[..., 0].min() >= 0 and corners[..., 0].max() < 100, name
         assert corners[..., 1].min() >= 0 and corners[..., 1].max() < 50, name
+
+
+def test_reader_input_uses_the_mean_face_asset(tmp_path, monkeypatch):
+    from thgeval.nets.mouth_roi import reader_input
+
+    face, frames, landmarks = synthetic_case()
+    monkeypatch.setenv("THGEVAL_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setenv("THGEVAL_HOME", str(tmp_path / "home"))
+    with pytest.raises(MetricSkipped, match="thgeval weights fetch mean-face-20words"):
+        reader_input(frames, landmarks)
+    np.save(tmp_path / "20words_mean_face.npy", face)  # a synthetic stand-in for the asset
+    x = reader_input(frames, landmarks)
+    assert x.shape == (20, 88, 88) and x.dtype == np.float32
+    np.testing.assert_allclose(x, normalise_rois(mouth_rois(frames, landmarks, None, face).rois))

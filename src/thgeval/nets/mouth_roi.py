@@ -269,6 +269,18 @@ def lipnet_crop(frames: np.ndarray, landmarks: np.ndarray, valid: np.ndarray | N
     return out, mouth
 
 
+def reader_input(frames: np.ndarray, landmarks: np.ndarray, valid: np.ndarray | None = None,
+                 settings: RoiSettings = AUTO_AVSR, mean_face: np.ndarray | None = None) -> np.ndarray:
+    """What a sentence-level reader (Auto-AVSR, AV-HuBERT) takes: (T, 88, 88) float32 normalised
+    mouth crops of frames at 25 fps. ``mean_face`` defaults to the weights-registry asset
+    ``mean-face-20words`` (a skip naming ``thgeval weights fetch mean-face-20words`` if absent)."""
+    if mean_face is None:
+        from ..weights import locate
+
+        mean_face = load_mean_face(locate("mean-face-20words"))
+    return normalise_rois(mouth_rois(frames, landmarks, valid, mean_face, settings).rois, settings.final)
+
+
 def load_mean_face(path) -> np.ndarray:
     """A 68×2 mean-face file (``.npy``)."""
     ref = np.load(path)
