@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_eval  # noqa: E402
 import bench_frames  # noqa: E402
+import bench_transcripts  # noqa: E402
 
 
 def machine() -> str:
@@ -42,6 +43,8 @@ def main() -> None:
     print(f"| decode every GT and pred clip once | {ev['decode_s']:.2f} | {ev['decode_fps']:.0f} |")
     print(f"| `thgeval eval` PSNR, SSIM, MS-SSIM, CPBD (pred + real rows) | {ev['eval_s']:.2f} | {ev['eval_fps']:.0f} |")
     print(f"\nEvaluation takes {ev['ratio']:.2f}× the pure decoding time.")
+    print("\n### Datasets, transcripts and lip readers\n")
+    bench_transcripts.main()
 
 
 if __name__ == "__main__":

@@ -75,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("name", nargs="?", help="explain one metric (name, alias or name@variant) with its parameters")
     m.add_argument("--json", action="store_true", help="machine-readable output")
 
+    ds = sub.add_parser("datasets", help="the dataset adapters; with NAME ROOT, read a split and report its problems")
+    ds.add_argument("name", nargs="?", metavar="NAME", help="adapter (omit to list them)")
+    ds.add_argument("root", nargs="?", metavar="ROOT", help="the dataset's folder on this machine")
+    ds.add_argument("--split", help="split to read (default: the adapter's)")
+    ds.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+                    help="adapter option (repeatable), e.g. -o list=test.txt")
+    ds.add_argument("--probe", action="store_true", help="probe every file (fps, size, frames, audio)")
+    ds.add_argument("--workers", type=int, metavar="N", help="probing threads")
+    ds.add_argument("--json", action="store_true", help="machine-readable output")
+
     pr = sub.add_parser("protocols", help="papers' evaluation protocols: layout, metric variants, sources")
     pr.add_argument("name", nargs="?", help="show one protocol in full")
     pr.add_argument("--json", action="store_true", help="machine-readable output")
@@ -109,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "protocols": cmd_protocols,
-                "weights": cmd_weights, "lipsync": cmd_lipsync}[args.command](args)
+                "weights": cmd_weights, "lipsync": cmd_lipsync, "datasets": cmd_datasets}[args.command](args)
     except ThgevalError as e:
         _err(str(e))
         return EXIT_USAGE
@@ -305,6 +315,58 @@ def cmd_metrics(args) -> int:
             )
     _console().print(t)
     return EXIT_OK
+
+
+def cmd_datasets(args) -> int:
+    import json
+
+    from rich.markup import escape
+
+    from .datasets import adapters, open_dataset
+
+    if args.name is None:
+        items = [{"name": a.name, "title": a.title, "splits": list(a.splits), "default_split": a.default_split,
+                  "layout": a.layout, "licence": a.licence, "options": dict(a.options), "url": a.url}
+                 for a in adapters()]
+        if args.json:
+            print(json.dumps(items, indent=2, ensure_ascii=False))
+            return EXIT_OK
+        from rich.table import Table
+
+        t = Table(title="thgeval datasets (nothing is downloaded: point ROOT at your copy)")
+        for col in ("dataset", "splits (default first)", "layout", "licence"):
+            t.add_column(col)
+        for it in items:
+            splits = [it["default_split"]] + [s for s in it["splits"] if s != it["default_split"]]
+            t.add_row(escape(it["name"]), escape(", ".join(splits)), escape(it["layout"]), escape(it["licence"]))
+        _console().print(t)
+        return EXIT_OK
+    if args.root is None:
+        _err("give the dataset's folder: thgeval datasets NAME ROOT")
+        return EXIT_USAGE
+    options = {}
+    for spec in args.option:
+        key, sep, value = spec.partition("=")
+        if not sep:
+            _err(f"--option {spec!r}: write KEY=VALUE")
+            return EXIT_USAGE
+        options[key.strip()] = value.strip()
+    rep = open_dataset(args.name, args.root, args.split, probe=args.probe, workers=args.workers, **options)
+    if args.json:
+        print(json.dumps({"dataset": rep.dataset, "split": rep.split, "root": str(rep.root),
+                          "expected": rep.expected, "found": rep.found, "probed": rep.probed,
+                          "problems": [vars(p) for p in rep.problems], "notes": rep.notes,
+                          "records": [r.as_dict() for r in rep.records]}, indent=2, ensure_ascii=False))
+    else:
+        console = _console()
+        console.print(escape(rep.summary()))
+        for n in rep.notes:
+            console.print(f"note: {escape(n)}")
+        for p in rep.problems[:200]:
+            console.print(f"[yellow]{escape(p.kind)}:[/] {escape(str(p).split(': ', 1)[1])}")
+        if len(rep.problems) > 200:
+            console.print(f"… and {len(rep.problems) - 200} more problems (--json lists them all)")
+    return EXIT_CLIP_FAILED if rep.problems else EXIT_OK
 
 
 def cmd_protocols(args) -> int:

@@ -239,4 +239,4 @@ def all_variants(refs: list[MetricRef]) -> list[MetricRef]:
 
 def _load_builtin() -> None:
     # Importing the family modules registers their metrics exactly once.
-    from . import fidelity, sharpness, syncnet  # noqa: F401
+    from . import fidelity, lipread, sharpness, syncnet, transcript  # noqa: F401
