@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--gt", metavar="GT", help="ground-truth clip, or folder of clips paired by name: the "
                    "transform is computed on GT and applied to both, so pixels correspond")
     a.add_argument("--detector", choices=("hog", "cnn"), default="hog", help="face detector (default: %(default)s)")
+    a.add_argument("--workers", type=int, metavar="N", help="processes (default: every core)")
 
     d = sub.add_parser("demo", help="build a small benchmark from a bundled real portrait and evaluate it")
     d.add_argument("--out", metavar="DIR", default="thgeval-demo", help="folder for the clips and results")
@@ -227,7 +228,7 @@ def cmd_align(args) -> int:
         _err(f"--size must be at least 16 pixels; got {args.size}")
         return EXIT_USAGE
     results = align_clips(args.inputs, args.out, gt=args.gt, mode=args.mode, size=args.size,
-                          settings=FaceSettings(detector=args.detector))
+                          settings=FaceSettings(detector=args.detector), workers=args.workers)
     failed = 0
     for src, r in results:
         if isinstance(r, str):

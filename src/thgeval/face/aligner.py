@@ -22,6 +22,10 @@ from .settings import FaceSettings
 from .track import FaceTrack
 
 MODES = ("similarity", "box")
+# Files a folder given to ``align`` contributes (the run layer's pairing uses the same list).
+VIDEO_EXTENSIONS = frozenset(
+    ".mp4 .m4v .avi .mpg .mpeg .mov .mkv .webm .flv .wmv .ts .mts .m2ts .3gp .ogv .y4m .gif".split()
+)
 
 
 @dataclass
@@ -124,7 +128,7 @@ def pair_gt(inputs: list[Path], gt: Path | None) -> list[tuple[Path, Path | None
     if gt is None:
         return [(p, None) for p in inputs]
     if gt.is_dir():
-        by_stem = {q.stem: q for q in sorted(gt.iterdir()) if q.is_file()}
+        by_stem = {q.stem: q for q in sorted(_videos(gt))}
         out = []
         for p in inputs:
             if p.stem not in by_stem:
@@ -135,42 +139,47 @@ def pair_gt(inputs: list[Path], gt: Path | None) -> list[tuple[Path, Path | None
 
 
 def expand_inputs(inputs: list[str | os.PathLike]) -> list[Path]:
-    """Files as given; a folder stands for the files in it (sorted)."""
+    """Files as given; a folder stands for the video files in it (sorted)."""
     out = []
     for i in inputs:
         p = Path(i)
-        out.extend(sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith(".")) if p.is_dir() else [p])
+        out.extend(sorted(_videos(p)) if p.is_dir() else [p])
     return out
 
 
+def _videos(folder: Path) -> list[Path]:
+    return [q for q in folder.iterdir()
+            if q.is_file() and not q.name.startswith(".") and q.suffix.lower() in VIDEO_EXTENSIONS]
+
+
 def align_clips(inputs: list[str | os.PathLike], out_dir: str | os.PathLike, *, gt: str | os.PathLike | None = None,
-                progress=None, **kwargs) -> list[tuple[Path, Aligned | str]]:
+                workers: int | None = 1, progress=None, **kwargs) -> list[tuple[Path, Aligned | str]]:
     """Align many clips into ``out_dir`` (``<stem>.mp4``; GT crops in ``out_dir/gt``).
 
     ``inputs``: clip files or folders of clips; ``gt``: one GT clip for all, or a folder of
-    GT clips paired by file stem. A clip that fails (unreadable, no face) gives its one-line
-    reason instead of an :class:`Aligned` and the others go on. ``progress(i, n, path)`` is
-    called before each clip. Other keywords go to :func:`align_clip`.
+    GT clips paired by file stem (a GT's crops are written with its first pair). A clip that
+    fails (unreadable, no face) gives its one-line reason instead of an :class:`Aligned`
+    and the others go on. ``workers``: processes (None: every core). ``progress(done,
+    total)`` is called as clips finish. Other keywords go to :func:`align_clip`.
     """
+    from .batch import run_pool
+
     out_dir = Path(out_dir)
     pairs = pair_gt(expand_inputs(inputs), Path(gt) if gt is not None else None)
     stems = [p.stem for p, _ in pairs]
     dup = sorted({s for s in stems if stems.count(s) > 1})
     if dup:
         raise ThgevalError(f"several inputs share the name {dup[0]!r}: outputs would overwrite each other")
-    results: list[tuple[Path, Aligned | str]] = []
-    gt_done: set[Path] = set()
-    for i, (p, g) in enumerate(pairs):
-        if progress:
-            progress(i, len(pairs), p)
+    jobs, gt_seen = [], set()
+    for p, g in pairs:
         gt_out = None
-        if g is not None and g not in gt_done:
+        if g is not None and g not in gt_seen:
             gt_out = out_dir / "gt" / f"{g.stem}.mp4"
-        try:
-            r = align_clip(p, out_dir / f"{p.stem}.mp4", gt=g, gt_out=gt_out, **kwargs)
-            if g is not None:
-                gt_done.add(g)
-            results.append((p, r))
-        except ThgevalError as e:
-            results.append((p, str(e)))
-    return results
+            gt_seen.add(g)
+        jobs.append((p, out_dir / f"{p.stem}.mp4", g, gt_out, kwargs))
+    results = run_pool(_align_job, jobs, workers, progress)
+    return [(p, r) for (p, _), r in zip(pairs, results)]
+
+
+def _align_job(path, out, gt, gt_out, kwargs) -> Aligned:
+    return align_clip(path, out, gt=gt, gt_out=gt_out, **kwargs)
