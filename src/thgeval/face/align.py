@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, median_filter
+from scipy.ndimage import correlate1d, median_filter
 
 from ..errors import ThgevalError
 from .track import FaceTrack
@@ -107,16 +107,28 @@ def _fill(values: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 def _smooth(params: np.ndarray, known: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian smoothing over time of (T, P) parameters, using only known frames
-    (normalised convolution), then filled across the unknown ones."""
+    """Smooth (T, P) parameters over time by Gaussian-weighted local linear regression on
+    the known frames (a straight-line motion is kept exactly, at the clip's ends and across
+    gaps too); frames with no known frame within 4σ are interpolated."""
     if sigma <= 0:
         return _fill(params, known)
+    r = max(1, int(np.ceil(4 * sigma)))
+    u = np.arange(-r, r + 1, dtype=np.float64)
+    g = np.exp(-0.5 * (u / sigma) ** 2)
     w = known.astype(np.float64)
-    num = gaussian_filter1d(np.where(known[:, None], params, 0.0), sigma, axis=0, mode="nearest")
-    den = gaussian_filter1d(w, sigma, mode="nearest")[:, None]
-    ok = den[:, 0] > 1e-6
-    out = np.where(ok[:, None], num / np.maximum(den, 1e-12), 0.0)
-    return _fill(out, ok)
+    y = np.where(known[:, None], params, 0.0)
+
+    def corr(x, k):  # Σ_u k(u) x(t + u), zero outside the clip
+        return correlate1d(x, k, axis=0, mode="constant")
+
+    s0, s1, s2 = corr(w, g), corr(w, g * u), corr(w, g * u * u)
+    y0, y1 = corr(y, g), corr(y, (g * u)[:, None].ravel())
+    det = s0 * s2 - s1 * s1
+    line = det > 1e-9 * np.maximum(s0 * s2, 1e-300)
+    ok = s0 > 1e-12
+    a = np.where(line[:, None], (s2[:, None] * y0 - s1[:, None] * y1) / np.where(line, det, 1)[:, None],
+                 y0 / np.where(ok, s0, 1)[:, None])
+    return _fill(a, ok)
 
 
 def _matrices(scale, angle, cx, cy, size) -> np.ndarray:
@@ -138,9 +150,9 @@ def similarity_transforms(track: FaceTrack, size: int = 256, template="face", sm
     track : the clip's :class:`FaceTrack`.
     size : side of the output crop, pixels.
     template : a :class:`Template` or a name in :data:`TEMPLATES` (default ``"face"``).
-    smooth : standard deviation, frames, of the Gaussian applied over time to the
-        transform's log-scale, angle and source centre (0: per-frame fits, which jitter with
-        the landmarks).
+    smooth : standard deviation, frames, of the Gaussian weights of a local linear
+        regression over time of the transform's log-scale, angle and source centre (steady
+        motion is kept, landmark jitter removed); 0: per-frame fits, which jitter.
 
     Returns
     -------
