@@ -1,7 +1,8 @@
 """On-disk cache of face tracks, keyed by a clip's content and the analysis settings.
 
-A track is stored at ``<dir>/<sha[:2]>/<sha256 of the file>-<hash of settings.key and
-FACE_VERSION>.npz`` and written atomically (temporary file, then ``os.replace``): two
+A track is stored at ``<cache root>/faces/<sha[:2]>/<sha256 of the file>-face<FACE_VERSION>
+-<hash of settings.key and FACE_VERSION>.npz`` (the cache root is ``$THGEVAL_HOME/cache``
+unless given, the same root :class:`thgeval.metrics.sample.SampleOptions` names) and written atomically (temporary file, then ``os.replace``): two
 processes analysing the same clip at once both write a complete file and either result is
 the same track; a reader never sees a partial file.
 """
@@ -29,9 +30,14 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def default_dir() -> Path:
-    """``$THGEVAL_HOME/cache/faces`` (see :func:`thgeval.weights.home`)."""
-    return home() / "cache" / "faces"
+def default_root() -> Path:
+    """``$THGEVAL_HOME/cache`` (see :func:`thgeval.weights.home`)."""
+    return home() / "cache"
+
+
+def tracks_dir(cache_dir: str | os.PathLike | None = None) -> Path:
+    """Folder of cached face tracks: ``<cache_dir or $THGEVAL_HOME/cache>/faces``."""
+    return (Path(cache_dir) if cache_dir is not None else default_root()) / "faces"
 
 
 def settings_digest(settings: FaceSettings) -> str:
@@ -40,8 +46,7 @@ def settings_digest(settings: FaceSettings) -> str:
 
 
 def track_path(content_sha: str, settings: FaceSettings, cache_dir: str | os.PathLike | None = None) -> Path:
-    root = Path(cache_dir) if cache_dir is not None else default_dir()
-    return root / content_sha[:2] / f"{content_sha}-face{FACE_VERSION}-{settings_digest(settings)}.npz"
+    return tracks_dir(cache_dir) / content_sha[:2] / f"{content_sha}-face{FACE_VERSION}-{settings_digest(settings)}.npz"
 
 
 def load(path: Path, settings: FaceSettings) -> FaceTrack | None:

@@ -28,8 +28,8 @@ def analyze_clip(path: str | os.PathLike, *, frames: np.ndarray | None = None,
         :class:`thgeval.io.ClipReader` at its own rate): used instead of decoding again.
         Otherwise the file is streamed in chunks of :data:`CHUNK` frames (bounded memory).
     settings : :class:`FaceSettings` (None: defaults).
-    cache_dir : folder of cached tracks (default :func:`thgeval.face.cache.default_dir`,
-        ``$THGEVAL_HOME/cache/faces``). The key is the file's sha256, ``settings.key`` and
+    cache_dir : the cache root (default ``$THGEVAL_HOME/cache``); tracks are kept in its
+        ``faces/`` folder. The key is the file's sha256, ``settings.key`` and
         :data:`FACE_VERSION`: a second call with the same file and settings does no
         detection, and a changed file is analysed again.
     use_cache : False neither reads nor writes the cache.
