@@ -209,3 +209,13 @@ def test_profile_turns_are_followed(media):
     # frames; hysteresis keeps the face through the turns
     t = analyze_frames(load_clip(media / "voxceleb2/00002.mp4", audio=False).frames)
     assert t.detection_rate >= 0.99
+
+
+def test_cnn_detector_gives_hog_convention_boxes(clip, track):
+    # MMOD CNN: about 0.5–1 s per frame on a CPU, so three frames only
+    t = analyze_frames(clip[:3], FaceSettings(detector="cnn"))
+    assert t.valid.all() and (t.scores > 0).all()
+    shift = np.abs(t.boxes - track.boxes[:3]).max()
+    assert shift < 0.15 * (track.boxes[0, 2] - track.boxes[0, 0])  # converted to HOG's box convention
+    d = np.linalg.norm(t.landmarks - track.landmarks[:3], axis=-1).mean()
+    assert d < 0.05 * _iod(track.landmarks).mean()

@@ -32,6 +32,8 @@ class FaceTrack:
     scores : (T,) float32, the detector's score of the face (HOG: SVM margin, CNN:
         confidence); NaN where invalid or interpolated.
     n_faces : (T,) int, faces tracked in the frame (the chosen one included); 0 where none.
+        A face entering the picture is noticed at the next full scan (every
+        ``detect_every`` frames) and followed back from there.
     frame_size : ``(width, height)`` of the analysed frames, pixels.
     fps : frame rate of the frames, Hz (NaN when unknown).
     settings_key : :attr:`FaceSettings.key` of the analysis that produced the track.
