@@ -13,7 +13,8 @@ from .analyze import Tracker, analyze_frames, select
 from .settings import FaceSettings
 from .track import FaceTrack
 
-CHUNK = 64  # frames decoded at a time when streaming a file
+CHUNK = 64  # frames decoded at a time when streaming a file …
+CHUNK_BYTES = 200_000_000  # … fewer for large frames (4K: 8 frames)
 
 
 def analyze_clip(path: str | os.PathLike, *, frames: np.ndarray | None = None,
@@ -26,7 +27,8 @@ def analyze_clip(path: str | os.PathLike, *, frames: np.ndarray | None = None,
     path : the clip (any file :func:`thgeval.io.probe` reads).
     frames : the clip's native frames, already decoded (T×H×W×3 uint8, e.g. by
         :class:`thgeval.io.ClipReader` at its own rate): used instead of decoding again.
-        Otherwise the file is streamed in chunks of :data:`CHUNK` frames (bounded memory).
+        Otherwise the file is streamed in chunks of at most :data:`CHUNK` frames and
+        :data:`CHUNK_BYTES` bytes (bounded memory).
     settings : :class:`FaceSettings` (None: defaults).
     cache_dir : the cache root (default ``$THGEVAL_HOME/cache``); tracks are kept in its
         ``faces/`` folder. The key is the file's sha256, ``settings.key`` and
@@ -63,7 +65,8 @@ def _stream(path: Path, settings: FaceSettings) -> FaceTrack:
     tracker = Tracker(settings)
     t = 0
     size = (reader.info.width, reader.info.height)
-    for chunk in reader.chunks(CHUNK):
+    per_frame = reader.info.width * reader.info.height * 3
+    for chunk in reader.chunks(max(1, min(CHUNK, CHUNK_BYTES // max(per_frame, 1)))):
         size = (chunk.shape[2], chunk.shape[1])
         for frame in chunk:
             tracker.push(t, frame)
