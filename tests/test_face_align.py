@@ -116,6 +116,8 @@ def test_warp_frames_puts_points_where_the_transform_says():
         x, y = (w * xx).sum() / w.sum(), (w * yy).sum() / w.sum()  # the dot's centroid
         assert abs(x - 64) < 0.6 and abs(y - 64) < 0.6
     assert warp_frames(frame[None, ..., 0], m[None], 32).shape == (1, 32, 32, 3)
+    nan = np.full((1, 2, 3), np.nan)
+    assert not warp_frames(frame[None], nan, 16).any()  # a frame not to use: black
 
 
 @pytest.fixture(scope="module")

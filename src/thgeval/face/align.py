@@ -219,7 +219,9 @@ def warp_frames(frames, transforms: np.ndarray, size: int = 256) -> np.ndarray:
     """Warp frames (T×H×W×3 uint8, or any sequence of frames) into ``size × size`` crops.
 
     Bilinear interpolation; a frame shrunk by more than 2× is first reduced by area
-    averaging (no aliasing). Outside the frame is black. Returns T×size×size×3 uint8.
+    averaging (no aliasing). Outside the frame is black, and so is the whole crop of a
+    frame whose transform is not finite (NaN marks a frame not to use). Returns
+    T×size×size×3 uint8.
     """
     transforms = np.asarray(transforms, np.float64)
     out = np.empty((len(transforms), size, size, 3), np.uint8)
@@ -227,6 +229,9 @@ def warp_frames(frames, transforms: np.ndarray, size: int = 256) -> np.ndarray:
         frame = np.asarray(frame)
         if frame.ndim == 2:
             frame = np.repeat(frame[:, :, None], 3, axis=2)
+        if not np.isfinite(m).all():
+            out[t] = 0
+            continue
         k = np.sqrt(abs(np.linalg.det(m[:, :2])))
         if k < 0.5:
             r = 2 * k
