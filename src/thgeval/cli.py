@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .cli_align import add_align_parser, cmd_align
 from .errors import ThgevalError
 
 EXIT_OK, EXIT_CLIP_FAILED, EXIT_USAGE = 0, 1, 2
@@ -54,22 +55,50 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frame sizes differ: resize pred to GT (default), GT to pred, or fail the clip")
     e.add_argument("--on-length-mismatch", choices=LENGTH_POLICIES, default="common",
                    help="lengths differ: compare the common frames (default) or fail the clip")
+    e.add_argument("--ref", metavar="DIR",
+                   help="source images named like the clips, for identity metrics (default: first GT frame)")
+    e.add_argument("--transcripts", metavar="FILE", help="what is said in each clip: 'id text' lines")
+    e.add_argument("--hyp", metavar="NAME=FILE", action="append", default=[],
+                   help="a recogniser's transcripts of method NAME's clips ('real' for GT), 'id text' lines")
+    e.add_argument("--device", default="cpu", help="cpu or cuda, for network metrics (default: %(default)s)")
+    e.add_argument("--cache-dir", metavar="DIR",
+                   help="face tracks and set-metric features (default: $THGEVAL_HOME/cache)")
+    e.add_argument("--protocol", metavar="NAME",
+                   help="a paper's protocol: its pairing layout, metric variants and self-checks (thgeval protocols)")
+    e.add_argument("--filelist", metavar="FILE", help="Wav2Lip test filelist ('AUDIO_SRC VIDEO' lines), with --protocol wav2lip-*")
+    e.add_argument("--data-root", metavar="DIR", help="the dataset folder a --filelist's paths are under")
+    e.add_argument("--all-variants", action="store_true",
+                   help="compute every variant of each metric and report where variants disagree")
     e.add_argument("--retry-failed", action="store_true", help="recompute rows that failed before")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     m = sub.add_parser("metrics", help="every metric, its variants, what it needs, whether it can run here")
+    m.add_argument("name", nargs="?", help="explain one metric (name, alias or name@variant) with its parameters")
     m.add_argument("--json", action="store_true", help="machine-readable output")
 
-    a = sub.add_parser("align", help="write aligned face crops of clips (a GT/pred pair shares one transform)")
-    a.add_argument("inputs", nargs="+", metavar="IN", help="clips, or folders of clips, to align")
-    a.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder (<name>.mp4 each; GT crops in DIR/gt)")
-    a.add_argument("--mode", choices=("similarity", "box"), default="similarity",
-                   help="similarity: landmarks to a canonical template; box: SyncNet-style box crop (default: %(default)s)")
-    a.add_argument("--size", type=int, default=256, help="side of the square crops, pixels (default: %(default)s)")
-    a.add_argument("--gt", metavar="GT", help="ground-truth clip, or folder of clips paired by name: the "
-                   "transform is computed on GT and applied to both, so pixels correspond")
-    a.add_argument("--detector", choices=("hog", "cnn"), default="hog", help="face detector (default: %(default)s)")
-    a.add_argument("--workers", type=int, metavar="N", help="processes (default: every core)")
+    pr = sub.add_parser("protocols", help="papers' evaluation protocols: layout, metric variants, sources")
+    pr.add_argument("name", nargs="?", help="show one protocol in full")
+    pr.add_argument("--json", action="store_true", help="machine-readable output")
+    ls = sub.add_parser("lipsync", help="lip-sync figure (PNG, SVG) and side-by-side MP4 of a clip")
+    ls.add_argument("input", metavar="IN", help="the (generated) clip")
+    ls.add_argument("--gt", metavar="GT", help="its ground-truth clip (plotted beside it)")
+    ls.add_argument("-o", "--out", metavar="OUT", default="thgeval-lipsync", help="output folder (default: %(default)s)")
+    ls.add_argument("--no-video", action="store_true", help="only the figure")
+    ls.add_argument("--device", default="cpu", help="SyncNet device when its weights are present (cpu, cuda)")
+
+    w = sub.add_parser("weights", help="pretrained weights files: list, fetch, verify, path")
+    wsub = w.add_subparsers(dest="weights_command", required=True, metavar="ACTION")
+    wsub.add_parser("list", help="every known weights file, whether it is present, its licence")
+    wf = wsub.add_parser("fetch", help="download a weights file (progress, checksum-verified)")
+    wf.add_argument("name", metavar="NAME")
+    wf.add_argument("--url", help="download from this URL instead of the manifest's")
+    wf.add_argument("--force", action="store_true", help="download again even if a good file is present")
+    wv = wsub.add_parser("verify", help="check present files against their checksums")
+    wv.add_argument("name", metavar="NAME", nargs="?", help="one entry (default: every present file)")
+    wp = wsub.add_parser("path", help="print the path of a present weights file")
+    wp.add_argument("name", metavar="NAME")
+
+    add_align_parser(sub)
 
     d = sub.add_parser("demo", help="build a small benchmark from a bundled real portrait and evaluate it")
     d.add_argument("--out", metavar="DIR", default="thgeval-demo", help="folder for the clips and results")
@@ -82,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "align": cmd_align}[args.command](args)
+        return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "protocols": cmd_protocols,
+                "weights": cmd_weights, "lipsync": cmd_lipsync, "align": cmd_align}[args.command](args)
     except ThgevalError as e:
         _err(str(e))
         return EXIT_USAGE
@@ -128,13 +158,21 @@ def print_result(console, result, board) -> None:
             if c.mean is None:
                 cells.append("skipped" if c.skipped else ("failed" if c.failed else "–"))
                 continue
-            text = fmt(c.mean) + (f" ± {fmt(c.std)}" if c.n > 1 and c.std == c.std else "")
+            text = fmt(c.mean) + (f" ± {fmt(c.std)}" if c.n > 1 and c.std is not None and c.std == c.std else "")
             if c.failed or c.skipped:
                 text += f" ({c.n} ok)"
             cells.append(text)
         t.add_row(escape(m), *[escape(x) for x in cells], str(n))
     console.print(t)
     console.print("variants: " + escape(", ".join(r.key for r in board.metrics)) + "; 95 % CIs in leaderboard.md")
+    from .report.disagreement import variant_disagreement
+
+    for d in variant_disagreement(board):
+        ratio = f"{d.ratio:.2f}" if d.ratio is not None else "–"
+        console.print(f"[bold]{escape(d.metric)}[/]: variants disagree by {ratio}× the spread between methods"
+                      + (f"; ranking flips: {len(d.flips)}" if d.flips else "; no ranking flips"))
+        for a, b, va, vb in d.flips:
+            console.print(f"  [yellow]flip:[/] {escape(a)} beats {escape(b)} under {escape(va)}, loses under {escape(vb)}")
     for p in result.problems:
         console.print(f"[yellow]warning:[/] {escape(p)}")
     seen = set()
@@ -161,10 +199,82 @@ def cmd_eval(args) -> int:
     result = _run_with_progress(
         console, args.quiet, gt=args.gt, preds=args.pred or None, manifest=args.manifest,
         metrics=args.metrics, out=args.out, workers=args.workers, policy=policy, retry_failed=args.retry_failed,
+        references=args.ref, transcripts=args.transcripts, hypotheses=_hyp_args(args.hyp),
+        device=args.device, cache_dir=args.cache_dir, every_variant=args.all_variants,
+        protocol=args.protocol, filelist=args.filelist, data_root=args.data_root,
     )
     board, _ = write_outputs(result)
     print_result(console, result, board)
     return EXIT_CLIP_FAILED if result.failed else EXIT_OK
+
+
+def _hyp_args(specs: list[str]) -> dict[str, str]:
+    from .errors import ConfigError
+
+    out = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise ConfigError(f"--hyp {spec!r}: give NAME=FILE")
+        out[name.strip()] = path.strip()
+    return out
+
+
+def _metric_item(m) -> dict:
+    why = m.why_not()
+    return {
+        "name": m.name, "title": m.title, "direction": m.arrow, "unit": m.unit, "range": m.value_range,
+        "kind": m.kind, "family": m.family, "description": m.description,
+        "needs": sorted(m.needs) or ["nothing (no reference)"], "default": m.default_variant, "version": m.version,
+        "aliases": list(m.aliases), "can_run": not why, "why_not": why,
+        "variants": {
+            v.name: {"reference": v.reference, "params": dict(v.params), "aggregation": v.aggregation,
+                     "weights": list(dict.fromkeys(m.weights + v.weights)), "notes": v.notes,
+                     "can_run": not m.why_not(v.name), "why_not": m.why_not(v.name)}
+            for v in m.variants.values()
+        },
+    }
+
+
+def _explain_metric(spec: str, as_json: bool) -> int:
+    import json
+
+    from rich.markup import escape
+
+    from .metrics import get_metric
+
+    name, _, variant = spec.partition("@")
+    m = get_metric(name)
+    if variant:
+        from .metrics import resolve
+
+        resolve(spec)  # a misspelt variant gets its did-you-mean here
+    item = _metric_item(m)
+    if variant:
+        item["variants"] = {k: v for k, v in item["variants"].items() if k == variant}
+    if as_json:
+        print(json.dumps(item, indent=2, ensure_ascii=False, default=str))
+        return EXIT_OK
+    c = _console()
+    unit = f" [{m.unit}]" if m.unit else ""
+    c.print(f"[bold]{escape(m.name)}[/] — {escape(m.title)}{escape(unit)} {m.arrow}  ({m.kind}-level, version {m.version})")
+    if m.description:
+        c.print(escape(m.description))
+    c.print(f"needs: {escape(', '.join(item['needs']))}; range: {escape(m.value_range or '–')}"
+            + (f"; aliases: {escape(', '.join(m.aliases))}" if m.aliases else ""))
+    for vname, v in item["variants"].items():
+        default = " (default)" if vname == m.default_variant else ""
+        c.print(f"\n[bold]{escape(m.name)}@{escape(vname)}[/]{default}")
+        c.print(f"  reference: {escape(v['reference'])}")
+        c.print(f"  aggregation: {escape(v['aggregation'])}")
+        for k, val in v["params"].items():
+            c.print(f"  {escape(k)} = {escape(repr(val))}")
+        if v["weights"]:
+            c.print(f"  weights: {escape(', '.join(v['weights']))}")
+        if v["notes"]:
+            c.print(f"  notes: {escape(v['notes'])}")
+        c.print("  runs here: " + ("yes" if v["can_run"] else f"no: {escape(v['why_not'])}"))
+    return EXIT_OK
 
 
 def cmd_metrics(args) -> int:
@@ -172,29 +282,128 @@ def cmd_metrics(args) -> int:
 
     from .metrics import all_metrics
 
+    if args.name:
+        return _explain_metric(args.name, args.json)
     items = []
     for m in all_metrics():
-        why = m.why_not()
-        items.append({
-            "name": m.name, "title": m.title, "direction": m.arrow, "unit": m.unit, "range": m.value_range,
-            "needs": sorted(m.needs) or ["nothing (no reference)"], "default": m.default_variant,
-            "variants": {v.name: v.reference for v in m.variants.values()}, "version": m.version,
-            "aliases": list(m.aliases), "kind": m.kind, "can_run": not why, "why_not": why,
-        })
+        items.append(_metric_item(m))
     if args.json:
         print(json.dumps(items, indent=2, ensure_ascii=False))
         return EXIT_OK
     from rich.table import Table
 
     t = Table(title="thgeval metrics")
-    for col in ("metric", "↑↓", "needs", "variants (default first)", "runs here"):
+    for col in ("metric", "↑↓", "needs", "variants (default first)", "reproduces", "runs here"):
         t.add_column(col)
     for it in items:
-        variants = [it["default"]] + [v for v in it["variants"] if v != it["default"]]
-        t.add_row(it["name"] + (f" ({', '.join(it['aliases'])})" if it["aliases"] else ""), it["direction"],
-                  ", ".join(it["needs"]), "\n".join(variants), "yes" if it["can_run"] else f"no: {it['why_not']}")
+        names = [it["default"]] + [v for v in it["variants"] if v != it["default"]]
+        for i, vname in enumerate(names):
+            v = it["variants"][vname]
+            first = i == 0
+            t.add_row(
+                (it["name"] + (f" ({', '.join(it['aliases'])})" if it["aliases"] else "")) if first else "",
+                it["direction"] if first else "", ", ".join(it["needs"]) if first else "",
+                vname, v["reference"].split(";")[0][:80],
+                "yes" if v["can_run"] else f"no: {v['why_not']}", end_section=i == len(names) - 1,
+            )
     _console().print(t)
     return EXIT_OK
+
+
+def cmd_protocols(args) -> int:
+    import json
+    from dataclasses import asdict
+
+    from rich.markup import escape
+
+    from .protocols import all_protocols, get_protocol, missing_metrics
+
+    protos = [get_protocol(args.name)] if args.name else all_protocols()
+    if args.json:
+        print(json.dumps([{**asdict(p), "unavailable": missing_metrics(p)} for p in protos], indent=2,
+                         ensure_ascii=False))
+        return EXIT_OK
+    c = _console()
+    for p in protos:
+        missing = missing_metrics(p)
+        flag = "" if p.verified else " [yellow](unverified: no reference code)[/]"
+        c.print(f"[bold]{escape(p.name)}[/] — {escape(p.title)}{flag}")
+        c.print(f"  metrics: {escape(', '.join(m + (' (not in this build)' if m in missing else '') for m in p.metrics))}")
+        c.print(f"  source: {escape(p.code)}")
+        if args.name:
+            c.print(f"  paper: {escape(p.paper)}")
+            c.print(f"  layout: {escape(p.layout)}: {escape(p.layout_help)}")
+            if p.notes:
+                c.print(f"  notes: {escape(p.notes)}")
+            for ch in p.checks:
+                rule = " ".join(x for x in (f"≥ {ch.min:g}" if ch.min is not None else "",
+                                            f"≤ {ch.max:g}" if ch.max is not None else "") if x)
+                c.print(f"  self-check: {escape(ch.extra or ch.metric or '')} on {escape(ch.method)} {rule} "
+                        f"({escape(ch.source)})")
+    return EXIT_OK
+
+
+def cmd_lipsync(args) -> int:
+    from rich.markup import escape
+
+    from .metrics.sample import SampleOptions
+    from .report.lipsync import lipsync
+
+    out = lipsync(args.input, args.out, gt=args.gt, video=not args.no_video,
+                  options=SampleOptions(device=args.device))
+    console = _console()
+    console.print(f"{out.source} sync: offset {out.offset:+d} frames (positive: audio leads), "
+                  f"confidence {out.confidence:.2f}")
+    for p in (out.png, out.svg, out.mp4):
+        if p is not None:
+            console.print(f"  {escape(str(p))}")
+    return EXIT_OK
+
+
+def cmd_weights(args) -> int:
+    from rich.markup import escape
+
+    from . import weights
+
+    console = _console()
+    act = args.weights_command
+    if act == "list":
+        from rich.table import Table
+
+        t = Table(title="thgeval weights")
+        for col in ("name", "file", "present", "used by", "licence"):
+            t.add_column(col)
+        for e in weights.entries().values():
+            p = weights.find(e.name)
+            t.add_row(e.name, e.filename, escape(str(p)) if p else f"no: `{e.fetch_command}`",
+                      ", ".join(e.used_by), escape(e.licence))
+        console.print(t)
+        return EXIT_OK
+    if act == "path":
+        print(weights.locate(args.name))
+        return EXIT_OK
+    if act == "verify":
+        names = [args.name] if args.name else [n for n in weights.entries() if weights.find(n)]
+        bad = 0
+        for n in names:
+            v = weights.verify(n)
+            bad += not v.good
+            console.print(f"{n}: [{'green' if v.good else 'red'}]{v.status}[/] — {escape(v.message)}")
+        if not names:
+            console.print("no weights file present; `thgeval weights list` shows what can be fetched")
+        return EXIT_CLIP_FAILED if bad else EXIT_OK
+    # fetch
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    entry = weights.get(args.name)
+    with Progress(f"[bold]{entry.filename}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("", total=None)
+        path = weights.fetch(args.name, url=args.url, force=args.force,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    v = weights.verify(args.name)
+    console.print(f"{escape(str(path))} ({v.status}: {escape(v.message)})")
+    return EXIT_OK if v.good else EXIT_CLIP_FAILED
 
 
 def cmd_demo(args) -> int:
@@ -218,29 +427,6 @@ def cmd_demo(args) -> int:
         return EXIT_CLIP_FAILED
     console.print("[green]✓[/] every metric ranks the variants in their known order")
     return EXIT_CLIP_FAILED if result.failed else EXIT_OK
-
-
-def cmd_align(args) -> int:
-    from .face import FaceSettings
-    from .face.aligner import align_clips
-
-    if args.size < 16:
-        _err(f"--size must be at least 16 pixels; got {args.size}")
-        return EXIT_USAGE
-    results = align_clips(args.inputs, args.out, gt=args.gt, mode=args.mode, size=args.size,
-                          settings=FaceSettings(detector=args.detector), workers=args.workers)
-    failed = 0
-    for src, r in results:
-        if isinstance(r, str):
-            failed += 1
-            print(f"failed: {r}", file=sys.stderr)
-            continue
-        fit = f", template fit {r.residual_px:.1f} px" if r.residual_px is not None else ""
-        gt = f" (+ GT {r.gt_output})" if r.gt_output else ""
-        print(f"{src} → {r.output}{gt}: {r.valid_frames}/{r.frames} frames with a face{fit}")
-        for n in r.notes:
-            print(f"  note: {n}")
-    return EXIT_CLIP_FAILED if failed else EXIT_OK
 
 
 if __name__ == "__main__":

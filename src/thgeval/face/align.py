@@ -188,7 +188,9 @@ def box_transforms(track: FaceTrack, size: int = 256, scale: float = 0.4, kernel
         ``s·(1 + scale)`` around the point ``s·scale`` below the box centre, ``s`` the box's
         half-side.
     kernel : median filter length, frames, over the box centre and half-side (syncnet_python
-        uses 13 on S3FD boxes).
+        uses 13 on S3FD boxes; its zero padding at the clip's ends, which shrinks the first
+        and last boxes, is not copied here: the ends repeat the nearest value. The exact
+        reference crop for SyncNet scores is :mod:`thgeval.metrics.sync_crops`).
 
     Returns
     -------

@@ -191,3 +191,26 @@ def load_clip(path: str | os.PathLike, *, fps: float | None = None, audio: bool 
     reader = ClipReader(path, fps=fps, audio=audio)
     frames = reader.read_all()
     return Clip(frames, reader.fps, reader.audio, AUDIO_RATE, reader.info, reader.notes)
+
+
+def load_audio(path: str | os.PathLike) -> np.ndarray | None:
+    """Only the audio track of a file, mono float32 at 16 kHz (None when it has none).
+
+    Decodes no video, so a clip used only as an audio source (Wav2Lip's filelists pair a
+    video with another clip's speech) costs its audio alone.
+    """
+    path = Path(path)
+    pcm: list[np.ndarray] = []
+    with open_container(path) as container:
+        if not container.streams.audio:
+            return None
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+        try:
+            for frame in container.decode(container.streams.audio[0]):
+                for rf in resampler.resample(frame):
+                    pcm.append(rf.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as e:
+            raise TruncatedClipError(path, f"audio decoding failed (FFmpeg: {e})") from None
+        for rf in resampler.resample(None):
+            pcm.append(rf.to_ndarray().reshape(-1))
+    return np.concatenate(pcm).astype(np.float32) if pcm else np.zeros(0, np.float32)

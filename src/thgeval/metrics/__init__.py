@@ -4,12 +4,18 @@
 """
 
 from .registry import (  # noqa: F401
+    CLIP,
+    FRAME,
+    SET,
+    ClipValue,
+    SetValue,
     MEAN_OF_CLIP_MEANS,
     POOLED_FRAMES,
     Metric,
     MetricRef,
     Variant,
     all_metrics,
+    all_variants,
     get_metric,
     register,
     resolve,

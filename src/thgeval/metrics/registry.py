@@ -224,6 +224,19 @@ def resolve_list(specs: str | list[str] | None) -> list[MetricRef]:
     return refs
 
 
+def all_variants(refs: list[MetricRef]) -> list[MetricRef]:
+    """Every variant of each metric named in ``refs`` (default first), for the disagreement report."""
+    out, seen = [], set()
+    for ref in refs:
+        m = ref.metric
+        for vname in [m.default_variant] + [v for v in m.variants if v != m.default_variant]:
+            r = MetricRef(m, m.variants[vname])
+            if r.key not in seen:
+                seen.add(r.key)
+                out.append(r)
+    return out
+
+
 def _load_builtin() -> None:
     # Importing the family modules registers their metrics exactly once.
-    from . import fidelity, sharpness  # noqa: F401
+    from . import fidelity, sharpness, syncnet  # noqa: F401

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import MetricSkipped
-from ..io import ClipInfo, ClipReader, probe
+from ..io import ClipInfo, ClipReader, load_audio, probe
 from ..io.conform import ConformPolicy, plan, resize_frames
 
 PRED, GT = "pred", "gt"
@@ -83,6 +83,7 @@ class MediaCache:
         self._decoded: dict[tuple[Path, float | None], _Decoded] = {}
         self._info: dict[Path, ClipInfo] = {}
         self._faces: dict[tuple[Path, str], Any] = {}
+        self._audio: dict[Path, np.ndarray | None] = {}
         self.memo: dict[Any, Any] = {}
         self.frames_decoded = 0
 
@@ -99,6 +100,15 @@ class MediaCache:
             self._decoded[key] = d
             self._info.setdefault(path, d.info)
         return self._decoded[key]
+
+    def audio(self, path: Path) -> np.ndarray | None:
+        """A file's audio: from its decoded clip when there is one, else decoded alone."""
+        for (p, _), d in self._decoded.items():
+            if p == path:
+                return d.audio
+        if path not in self._audio:
+            self._audio[path] = load_audio(path)
+        return self._audio[path]
 
     def put_frames(self, path: Path, frames: np.ndarray, audio, notes, fps: float | None = None) -> None:
         """Hand over frames already decoded elsewhere in the job (no second decode)."""
@@ -128,16 +138,18 @@ class Sample:
 
     ``pred`` is the generated clip (for the ``real`` row: the GT clip itself, with ``gt``
     None). ``reference`` is a source image (identity metrics), ``transcript`` the spoken
-    text, ``hypothesis`` a recogniser's text supplied by the user.
+    text, ``hypothesis`` a recogniser's text supplied by the user, ``audio_source`` the clip
+    whose speech drove the generation when it is not the GT clip (Wav2Lip's filelists).
     """
 
     def __init__(self, method: str, clip: str, pred: Path, gt: Path | None = None, *,
                  reference: Path | None = None, transcript: str | None = None,
                  hypothesis: str | None = None, options: SampleOptions | None = None,
-                 media: MediaCache | None = None):
+                 media: MediaCache | None = None, audio_source: Path | None = None):
         self.method, self.clip = method, clip
         self.pred_path = Path(pred)
         self.gt_path = Path(gt) if gt is not None else None
+        self.audio_source = Path(audio_source) if audio_source is not None else None
         self.reference = Path(reference) if reference is not None else None
         self.transcript = transcript
         self.hypothesis = hypothesis
@@ -177,13 +189,18 @@ class Sample:
         return self.media.decoded(self.path(side)).audio
 
     def driving_audio(self) -> tuple[np.ndarray, str]:
-        """The audio a generated clip should be in sync with: its own track, else GT's.
+        """The audio a generated clip should be in sync with: its own track, else the audio
+        source's, else GT's.
 
-        Returns ``(audio, note)``; raises MetricSkipped when neither clip has audio.
+        Returns ``(audio, note)``; raises MetricSkipped when none of them has audio.
         """
         a = self.audio(PRED)
         if a is not None and a.size:
             return a, ""
+        if self.audio_source is not None:
+            s = self.media.audio(self.audio_source)
+            if s is not None and s.size:
+                return s, f"pred has no audio: {self.audio_source.name}'s audio used"
         if self.has_gt:
             g = self.audio(GT)
             if g is not None and g.size:

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from ..run.engine import RunResult
+from .disagreement import disagreement_markdown, variant_disagreement
 from .leaderboard import Leaderboard, build, cell_text, column_title
 
 PER_CLIP = "per_clip.csv"
@@ -90,6 +91,12 @@ def _leaderboard_json(path: Path, board: Leaderboard, result: RunResult) -> Path
             for m in board.methods
         },
         "versions": result.versions,
+        "variant_disagreement": [
+            {"metric": d.metric, "variants": d.variants, "means": d.means, "variant_spread": d.variant_spread,
+             "method_spread": d.method_spread, "ratio": d.ratio,
+             "flips": [{"a": a, "b": b, "a_wins_under": va, "b_wins_under": vb} for a, b, va, vb in d.flips]}
+            for d in variant_disagreement(board)
+        ],
     }
     _atomic_write(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return path
@@ -119,6 +126,9 @@ def _leaderboard_md(path: Path, board: Leaderboard, result: RunResult) -> Path:
     ]
     for r in board.metrics:
         text.append(f"- **{r.key}** (v{r.version}): {r.variant.reference}")
+    mayhem = disagreement_markdown(variant_disagreement(board))
+    if mayhem:
+        text += ["", mayhem]
     if result.problems:
         text += ["", "## Problems", ""] + [f"- {p}" for p in result.problems]
     failed = [r for r in result.rows if r.status == "failed"]

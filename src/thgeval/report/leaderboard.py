@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..metrics import POOLED_FRAMES, MetricRef
+from ..metrics import POOLED_FRAMES, SET, MetricRef
 from ..run.pairing import REAL
-from ..run.store import FAILED, OK, SKIPPED, Row
+from ..run.store import FAILED, OK, SET_CLIP, SKIPPED, Row
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -78,6 +78,9 @@ def build(rows: list[Row], metrics: list[MetricRef], methods: list[str]) -> Lead
     for method in order:
         for ref in metrics:
             rs = [r for r in rows if r.method == method and r.metric == ref.metric.name and r.variant == ref.variant.name]
+            if ref.metric.kind == SET:
+                cells[(method, ref.key)] = _set_cell(rs)
+                continue
             ok = [r for r in rs if r.status == OK and r.value is not None]
             vals = np.array([r.value for r in ok], dtype=np.float64)
             pooled = ref.variant.aggregation == POOLED_FRAMES
@@ -95,6 +98,22 @@ def build(rows: list[Row], metrics: list[MetricRef], methods: list[str]) -> Lead
                 sum(r.status == SKIPPED for r in rs), sum(r.status == FAILED for r in rs), reasons,
             )
     return Leaderboard(order, metrics, cells)
+
+
+def _set_cell(rs: list[Row]) -> Cell:
+    """A set-level metric: the method's one set row; its per-clip rows only count failures."""
+    srow = next((r for r in rs if r.clip == SET_CLIP), None)
+    clips = [r for r in rs if r.clip != SET_CLIP]
+    reasons = sorted({r.reason for r in rs if r.status != OK and r.reason})
+    skipped = sum(r.status == SKIPPED for r in clips)
+    failed = sum(r.status == FAILED for r in clips)
+    if srow is None or srow.status != OK or srow.value is None:
+        if srow is not None:
+            skipped += srow.status == SKIPPED
+            failed += srow.status == FAILED
+        return Cell(None, None, 0, None, None, skipped, failed, reasons)
+    n = int(srow.extra.get("n_clips", 0))
+    return Cell(srow.value, None, n, None, None, skipped, failed, reasons)
 
 
 def fmt(v: float | None) -> str:
@@ -118,7 +137,7 @@ def cell_text(c: Cell, *, ci: bool = True) -> str:
             return "skipped"
         return "failed" if c.failed else "–"
     s = fmt(c.mean)
-    if c.n > 1 and math.isfinite(c.mean):
+    if c.n > 1 and c.std is not None and math.isfinite(c.mean):
         s += f" ± {fmt(c.std)}"
     if ci and c.n > 1 and c.ci_low is not None and math.isfinite(c.mean):
         s += f" [{fmt(c.ci_low)}, {fmt(c.ci_high)}]"

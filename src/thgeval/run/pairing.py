@@ -37,6 +37,7 @@ class Pairing:
     pairs: list[Pair]
     methods: list[str]
     problems: list[str] = field(default_factory=list)
+    audio: dict[str, Path] = field(default_factory=dict)  # clip -> the clip whose audio drives it
 
     def clips(self) -> list[str]:
         return sorted({p.clip for p in self.pairs} | set(self.gt))
@@ -125,3 +126,51 @@ def pair_manifest(path: str | os.PathLike) -> Pairing:
             gt[clip] = gpath
         pairs.append(Pair(method, clip, (base / pred) if pred else None, gpath))
     return Pairing(gt=gt, pairs=pairs, methods=methods, problems=problems)
+
+
+def inside(root: Path, rel: str, where: str) -> Path:
+    """``root / rel``, refusing a path that escapes ``root`` (``..``, absolute, symlinks out)."""
+    p = (root / rel)
+    try:
+        p.resolve().relative_to(root.resolve())
+    except ValueError:
+        raise ConfigError(f"{where}: {rel!r} points outside {root}") from None
+    return p
+
+
+def pair_wav2lip_filelist(filelist: str | os.PathLike, data_root: str | os.PathLike,
+                          preds: dict[str, Path]) -> Pairing:
+    """Wav2Lip's evaluation layout (``evaluation/gen_videos_from_filelist.py``).
+
+    Each line of the filelist is ``AUDIO_SRC VIDEO`` (paths under ``data_root`` without
+    ``.mp4``); a method's result for line ``i`` (0-based) is ``{i}.mp4`` in its folder. The GT
+    of clip ``i`` is the VIDEO source (its real row is scored with its own audio); the audio
+    that drives the generated clip is AUDIO_SRC's.
+    """
+    path, root = Path(filelist), Path(data_root)
+    if not root.is_dir():
+        raise ConfigError(f"--data-root {root}: not a directory")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read filelist ({e.strerror})") from None
+    gt, audio, problems = {}, {}, []
+    for i, line in enumerate(lines):
+        parts = line.split()
+        if len(parts) != 2:
+            raise ConfigError(f"{path}:{i + 1}: expected 'AUDIO_SRC VIDEO', got {line.strip()!r}")
+        clip = str(i)
+        audio[clip] = inside(root, parts[0] + ".mp4", f"{path}:{i + 1}")
+        gt[clip] = inside(root, parts[1] + ".mp4", f"{path}:{i + 1}")
+        for kind, p in (("audio source", audio[clip]), ("video", gt[clip])):
+            if not p.is_file():
+                problems.append(f"{path}:{i + 1}: {kind} {p} not found")
+    pairs = []
+    for method, folder in preds.items():
+        found, more = list_clips(folder)
+        problems += more
+        for extra in sorted(set(found) - set(gt)):
+            problems.append(f"{method}: {found[extra].name} matches no line of {path.name}; ignored")
+        for clip in gt:
+            pairs.append(Pair(method, clip, found.get(clip), gt[clip]))
+    return Pairing(gt=gt, pairs=pairs, methods=list(preds), problems=problems, audio=audio)

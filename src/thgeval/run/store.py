@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ import numpy as np
 STORE_NAME = "thgeval.sqlite"
 SERIES_DIR = "series"
 OK, SKIPPED, FAILED = "ok", "skipped", "failed"
+SET_CLIP = "*"  # the clip name of a set-level metric's row (one per method)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -50,9 +51,12 @@ CREATE TABLE IF NOT EXISTS results (
     tool_version TEXT NOT NULL,
     run_id INTEGER NOT NULL,
     created REAL NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (method, clip, metric, variant)
 );
 """
+# Columns added after the first release: (table, column, definition) for stores made before.
+_MIGRATIONS = (("results", "extra", "TEXT NOT NULL DEFAULT '{}'"),)
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Row:
     notes: str = ""
     n_frames: int = 0
     tool_version: str = ""  # the thgeval that computed it (set when read from the store)
+    extra: dict = field(default_factory=dict)  # JSON-able details: set sizes, offsets, counts
 
     @property
     def metric_key(self) -> str:
@@ -93,6 +98,14 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        for table, column, definition in _MIGRATIONS:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                with self.db:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
         self.db.close()
@@ -134,12 +147,13 @@ class Store:
     def get(self, method: str, clip: str, metric: str, variant: str) -> Row | None:
         r = self.db.execute(
             "SELECT method, clip, metric, variant, metric_version, input_key, value, status, reason,"
-            " notes, n_frames, tool_version FROM results WHERE method=? AND clip=? AND metric=? AND variant=?",
+            " notes, n_frames, tool_version, extra FROM results"
+            " WHERE method=? AND clip=? AND metric=? AND variant=?",
             (method, clip, metric, variant),
         ).fetchone()
         if r is None:
             return None
-        row = Row(*r)
+        row = Row(*r[:-1], extra=json.loads(r[-1] or "{}"))
         if row.value is None and row.status == OK:
             row.value = float("nan")
         return row
@@ -150,11 +164,12 @@ class Store:
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO results (method, clip, metric, variant, metric_version, input_key,"
-                " value, status, reason, notes, n_frames, tool_version, run_id, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " value, status, reason, notes, n_frames, tool_version, run_id, created, extra)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (r.method, r.clip, r.metric, r.variant, r.metric_version, r.input_key,
-                     _sql_value(r.value), r.status, r.reason, r.notes, r.n_frames, tool_version, run_id, now)
+                     _sql_value(r.value), r.status, r.reason, r.notes, r.n_frames, tool_version, run_id, now,
+                     json.dumps(r.extra, sort_keys=True, default=str))
                     for r in rows
                 ],
             )

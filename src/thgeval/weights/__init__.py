@@ -2,7 +2,9 @@
 
 Entries live in ``manifest.toml`` beside this file. Files are looked up in the offline
 folder ``$THGEVAL_WEIGHTS_DIR`` (if set) and then in ``$THGEVAL_HOME/weights`` (default
-``~/.cache/thgeval/weights``). Nothing here downloads; see :mod:`thgeval.weights.fetch`.
+``~/.cache/thgeval/weights``). Looking up never downloads; :func:`fetch` (the
+``thgeval weights fetch NAME`` command) does, into a temporary file that becomes the file
+only when complete and checksum-verified; :func:`verify` checks a present file.
 """
 
 from __future__ import annotations
@@ -16,4 +18,14 @@ from .registry import (  # noqa: F401
     home,
     locate,
     search_dirs,
+)
+from .fetch import (  # noqa: F401,E402
+    Verified,
+    WeightsChecksumError,
+    WeightsDownloadError,
+    fetch,
+    recorded_sha256,
+    sha256_file,
+    store_dir,
+    verify,
 )

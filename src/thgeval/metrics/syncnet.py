@@ -1,0 +1,242 @@
+"""Lip-sync metrics on a Sample: LSE-D, LSE-C and AV offset from one shared SyncNet pass, and
+the weight-free sync offset and confidence (:mod:`thgeval.metrics.avsync`).
+
+The front end (which frames, which crop, which rate, which lossy steps) is the variant; the
+scoring is always :func:`thgeval.metrics.lse.sync_scores`. Variants:
+
+- ``thgeval`` (default): crops of thgeval's face track with the reference geometry
+  (``run_pipeline.py``: median filter 13 over box size and centre, crop scale 0.4, grey
+  padding, 224×224 bilinear), video resampled to 25 fps by timestamps, no lossy
+  intermediate encode, tracks longer than 50 frames (the reference's 100 would skip GRID's
+  75-frame clips).
+- ``pipeline-track``: the same crops with the reference's other choices: ``min_track``
+  100 and the FFmpeg-default JPEG round trip that its ``ffmpeg -f image2`` frame dump adds
+  (S3FD detection and the XVID encode of the crops are not reproduced).
+- ``wav2lip-lrs``: Wav2Lip's ``calculate_scores_LRS.py``: no face detection, each whole
+  frame after FFmpeg's default JPEG round trip resized to 224×224 (bilinear), native frame
+  rate, unweighted mean over videos.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MetricSkipped
+from .lse import VSHIFT, SyncScores, score_arrays
+from .registry import MEAN_OF_CLIP_MEANS, ClipValue, Metric, Variant, register
+from .sample import PRED
+
+SYNCNET_FPS = 25.0
+
+_COMMON = dict(crop_scale=0.4, median_kernel=13, vshift=VSHIFT)
+VARIANTS = {
+    "thgeval": Variant(
+        "thgeval", dict(front_end="track", fps=SYNCNET_FPS, min_track=50, jpeg=None, **_COMMON),
+        reference="SyncNet (Chung & Zisserman 2016) scored as joonson/syncnet_python SyncNetInstance.evaluate "
+                  "on 224² crops of thgeval's face track with run_pipeline.py's geometry, 25 fps",
+        aggregation=MEAN_OF_CLIP_MEANS,
+        notes="crop: median-13 box, crop scale 0.4, grey 110 pad; video resampled to 25 fps; no JPEG/XVID "
+              "round trip; min_track 50 frames; one score per clip (one face track)",
+    ),
+    "pipeline-track": Variant(
+        "pipeline-track", dict(front_end="track", fps=SYNCNET_FPS, min_track=100, jpeg="ffmpeg", **_COMMON),
+        reference="joonson/syncnet_python run_pipeline.py + run_syncnet.py crop geometry, min_track 100 and "
+                  "FFmpeg-default JPEG frame dump, on thgeval's face track (not S3FD; no XVID encode)",
+        aggregation=MEAN_OF_CLIP_MEANS,
+        notes="clips of 100 frames or fewer are skipped, as the reference pipeline drops their tracks",
+    ),
+    "wav2lip-lrs": Variant(
+        "wav2lip-lrs", dict(front_end="whole-frame", fps=None, min_track=0, jpeg="ffmpeg", **_COMMON),
+        reference="Rudrabha/Wav2Lip evaluation/scores_LSE/calculate_scores_LRS.py: whole frame to 224² "
+                  "(cv2 bilinear) after ffmpeg's default JPEG dump, native fps, mean over videos",
+        aggregation=MEAN_OF_CLIP_MEANS,
+        notes="no face detection: meant for face-cropped clips (LRS2/LRS3/LRW); no fps resampling; "
+              "scoring has parity with syncnet_python, the front end has no golden value from Wav2Lip's script yet",
+    ),
+}
+
+
+@lru_cache(maxsize=2)  # loading the 50 MB model per clip would dominate short clips
+def _embedder(path: str, stamp: tuple, device: str, batch_size: int):
+    from ..nets.syncnet import SyncNetEmbedder
+
+    return SyncNetEmbedder(path, device=device, batch_size=batch_size)
+
+
+def embedder_for(path: Path, device: str = "cpu", batch_size: int | None = None):
+    st = Path(path).stat()
+    return _embedder(str(path), (st.st_size, st.st_mtime_ns), device, int(batch_size or 32))
+
+
+def syncnet_frames(sample, side: str, *, front_end: str, fps: float | None, crop_scale: float,
+                   median_kernel: int, min_track: int, jpeg: str | None, **_) -> tuple[np.ndarray, list[str]]:
+    """The 224×224 BGR uint8 frames SyncNet sees for one side of a sample, and notes."""
+    from ..io.jpeg import ffmpeg_jpeg_frames, jpeg_roundtrip
+    from .sync_crops import crop_faces, crop_track, fill_boxes, whole_frames
+
+    notes: list[str] = []
+    path = sample.path(side)
+    native_fps = sample.info(side).fps
+    if fps is None and abs(native_fps - SYNCNET_FPS) > 1e-3:
+        notes.append(f"SyncNet assumes 25 fps; scored at the clip's {native_fps:g} fps as the reference does")
+    if front_end == "whole-frame" and fps is None and jpeg == "ffmpeg":
+        bgr = whole_frames(ffmpeg_jpeg_frames(path))  # the reference's exact JPEG bytes, then resize
+    else:
+        resample = fps is not None and abs(native_fps - fps) > 1e-3
+        dec = sample.media.decoded(path, fps if resample else None)
+        if resample:
+            notes.append(f"video resampled from {native_fps:g} to {fps:g} fps for SyncNet")
+        if front_end == "track":
+            face = _face(sample, side)
+            valid = np.asarray(face.valid, dtype=bool)
+            boxes = fill_boxes(face.boxes, valid)
+            missing = int((~valid).sum())
+            if missing:
+                notes.append(f"{missing} of {len(valid)} frames without a face: box interpolated")
+            track = crop_track(boxes, median_kernel)
+            crops = crop_faces(dec.frames, track, crop_scale, index=dec.source_index)
+            bgr = jpeg_roundtrip(crops, fps or native_fps) if jpeg == "ffmpeg" else crops[..., ::-1]
+        elif front_end == "whole-frame":
+            frames = dec.frames
+            bgr = whole_frames(jpeg_roundtrip(frames, fps or native_fps) if jpeg == "ffmpeg" else frames[..., ::-1])
+        else:
+            raise ValueError(f"front_end must be 'track' or 'whole-frame'; got {front_end!r}")
+    if min_track and len(bgr) <= min_track:
+        raise MetricSkipped(
+            f"{len(bgr)} frames: SyncNet tracks must be longer than min_track={min_track} frames in this variant"
+        )
+    return np.ascontiguousarray(bgr), notes
+
+
+def _face(sample, side):
+    try:
+        return sample.face(side)
+    except ImportError as e:  # the face layer is an optional part of the install
+        raise MetricSkipped(f"no face analyser available ({e}); SyncNet's crop needs a face track") from None
+
+
+def syncnet_pass(sample, side: str = PRED, **params) -> SyncScores:
+    """SyncNet scores of one side of a sample, computed once for LSE-D, LSE-C and the offset."""
+    key = ("syncnet", side) + tuple(sorted(params.items()))
+    return sample.memo(key, lambda: _compute(sample, side, params))
+
+
+def _compute(sample, side: str, params: dict) -> SyncScores:
+    from ..weights import locate
+    from .audio_features import to_int16_scale
+
+    if importlib.util.find_spec("torch") is None:
+        raise MetricSkipped("SyncNet needs PyTorch: pip install 'thgeval[deep]'")
+    wpath = locate("syncnet_v2")
+    if side == PRED:
+        audio, note = sample.driving_audio()
+    else:
+        audio, note = sample.audio(side), ""
+        if audio is None or not audio.size:
+            raise MetricSkipped(f"the {side} clip has no audio")
+    bgr, notes = syncnet_frames(sample, side, **params)
+    emb = embedder_for(wpath, sample.options.device, sample.options.batch_size)
+    res = score_arrays(emb, bgr, to_int16_scale(audio), params.get("vshift", VSHIFT))
+    res.notes = ([note] if note else []) + notes + res.notes
+    return res
+
+
+def _extra(r: SyncScores) -> dict:
+    return {"offset": r.offset, "curve": [round(float(v), 6) for v in r.curve],
+            "shifts": [int(s) for s in r.shifts()], "n_windows": r.n_windows}
+
+
+def _lse_d(sample, **p) -> ClipValue:
+    r = syncnet_pass(sample, **p)
+    best = r.vshift - r.offset
+    return ClipValue(r.lse_d, r.n_windows, series=r.dists[:, best], notes=list(r.notes), extra=_extra(r))
+
+
+def _lse_c(sample, **p) -> ClipValue:
+    r = syncnet_pass(sample, **p)
+    return ClipValue(r.lse_c, r.n_windows, series=r.frame_conf, notes=list(r.notes), extra=_extra(r))
+
+
+def _av_offset(sample, **p) -> ClipValue:
+    r = syncnet_pass(sample, **p)
+    return ClipValue(float(r.offset), r.n_windows, notes=list(r.notes), extra=_extra(r))
+
+
+_SHARED = dict(needs=frozenset({"audio", "face"}), variants=VARIANTS, default_variant="thgeval", version="1",
+               kind="clip", weights=("syncnet_v2",), requires_modules=("torch",), family="sync")
+
+register(Metric(
+    name="lse_d", title="LSE-D", higher_is_better=False, clip_fn=_lse_d, unit="", value_range="≥ 0",
+    aliases=("sync_d", "sync-d", "lse-d"),
+    description="SyncNet distance between lip and audio embeddings at the best of ±15 frame shifts "
+                "(mean over 5-frame windows), Prajwal et al. 2020", **_SHARED))
+register(Metric(
+    name="lse_c", title="LSE-C", higher_is_better=True, clip_fn=_lse_c, unit="", value_range="≥ 0",
+    aliases=("sync_c", "sync-c", "lse-c"),
+    description="SyncNet confidence: median minus minimum of the mean distance over ±15 frame shifts", **_SHARED))
+register(Metric(
+    name="av_offset", title="AV offset", higher_is_better=False, clip_fn=_av_offset, unit="frames",
+    value_range="−15…15", aliases=("av-offset", "syncnet_offset"),
+    description="shift (video frames at 25 fps) at SyncNet's minimum distance; 0 = in sync, positive = the audio "
+                "leads the video (reference sign: syncnet_python's demo clip gives +3)", **_SHARED))
+
+
+# --- weight-free sync (thgeval.metrics.avsync) on the same Samples ---------------------------
+
+def avsync_pass(sample, side: str = PRED, max_lag: int = 15):
+    """The weight-free sync of one side of a sample (landmarks of its native frames), memoised."""
+    from .avsync import av_sync
+
+    def compute():
+        if side == PRED:
+            audio, note = sample.driving_audio()
+        else:
+            audio, note = sample.audio(side), ""
+            if audio is None or not audio.size:
+                raise MetricSkipped(f"the {side} clip has no audio")
+        face = _face(sample, side)
+        res = av_sync(face.landmarks, face.valid, audio, sample.info(side).fps, max_lag=max_lag)
+        if note:
+            res.notes.insert(0, note)
+        return res
+
+    return sample.memo(("avsync", side, max_lag), compute)
+
+
+def _avsync_extra(r) -> dict:
+    return {"offset": r.offset, "confidence": round(r.confidence, 4),
+            "curve": [round(float(v), 6) for v in r.curve], "shifts": [int(o) for o in r.offsets]}
+
+
+def _sync_offset(sample, **p) -> ClipValue:
+    r = avsync_pass(sample, **p)
+    return ClipValue(float(r.offset), len(r.mouth_open), notes=list(r.notes), extra=_avsync_extra(r))
+
+
+def _sync_conf(sample, **p) -> ClipValue:
+    r = avsync_pass(sample, **p)
+    return ClipValue(r.confidence, len(r.mouth_open), series=r.frame_agreement, notes=list(r.notes),
+                     extra=_avsync_extra(r))
+
+
+_AV_VARIANTS = {"facesync": Variant(
+    "facesync", {"max_lag": 15},
+    reference="FaceSync-style (Slaney & Covell 2000) lag correlation of lip-opening velocity (68 landmarks) "
+              "with band log-energy velocity; thgeval's own method, no weights",
+    notes="offset in SyncNet's sign convention (positive: audio leads); confidence < 3 means uncertain")}
+_AV_SHARED = dict(needs=frozenset({"audio", "face"}), variants=_AV_VARIANTS, default_variant="facesync",
+                  version="1", kind="clip", family="sync")
+
+register(Metric(
+    name="sync_offset", title="Sync offset (weight-free)", higher_is_better=False, clip_fn=_sync_offset,
+    unit="frames", value_range="−15…15",
+    description="audio-visual offset from mouth-landmark motion vs audio energy over ±15 frames; "
+                "positive = audio leads (SyncNet's convention)", **_AV_SHARED))
+register(Metric(
+    name="sync_conf", title="Sync confidence (weight-free)", higher_is_better=True, clip_fn=_sync_conf,
+    unit="", value_range="≥ 0 (< 3: uncertain)",
+    description="peak of the weight-free sync curve above its median in robust standard deviations", **_AV_SHARED))
