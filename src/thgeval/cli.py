@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .cli_align import add_align_parser, cmd_align
 from .errors import ThgevalError
 
 EXIT_OK, EXIT_CLIP_FAILED, EXIT_USAGE = 0, 1, 2
@@ -107,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     wp = wsub.add_parser("path", help="print the path of a present weights file")
     wp.add_argument("name", metavar="NAME")
 
+    add_align_parser(sub)
+
     d = sub.add_parser("demo", help="build a small benchmark from a bundled real portrait and evaluate it")
     d.add_argument("--out", metavar="DIR", default="thgeval-demo", help="folder for the clips and results")
     d.add_argument("--clips", type=int, default=3, help="clips per method (default: %(default)s)")
@@ -119,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "protocols": cmd_protocols,
-                "weights": cmd_weights, "lipsync": cmd_lipsync, "datasets": cmd_datasets}[args.command](args)
+                "weights": cmd_weights, "lipsync": cmd_lipsync, "datasets": cmd_datasets,
+                "align": cmd_align}[args.command](args)
     except ThgevalError as e:
         _err(str(e))
         return EXIT_USAGE
