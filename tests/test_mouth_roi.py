@@ -1,8 +1,9 @@
 """Mouth-ROI pipelines: golden parity with the reference code, unit checks, and the acceptance
 check on every GRID and VoxCeleb2 clip of ../shared/media.
 
-Golden values (run outside the project on 2026-11-25, numpy/OpenCV/scikit-image of the shared
-venv), both on ``synthetic_case()`` below with its face as the mean face:
+Golden values (run outside the project on 2026-11-25 with OpenCV 5.0.0.93 — pinned in the dev
+extra: OpenCV 5.1's warpAffine rounds differently, and so would the reference —, numpy and
+scikit-image of the dev extra), both on ``synthetic_case()`` below with its face as the mean face:
 
 - Auto-AVSR: mpc001/auto_avsr commit 182b62837773ab01052d4ac21ef1d2203ea7d267,
   ``preparation/detectors/retinaface/video_process.py``:
