@@ -239,4 +239,6 @@ def all_variants(refs: list[MetricRef]) -> list[MetricRef]:
 
 def _load_builtin() -> None:
     # Importing the family modules registers their metrics exactly once.
-    from . import fidelity, lipread, sharpness, syncnet, transcript  # noqa: F401
+    from . import (  # noqa: F401
+        face_dynamics, face_region, fidelity, identity, landmarks, lipread, sharpness, syncnet, transcript,
+    )

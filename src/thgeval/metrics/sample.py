@@ -22,6 +22,7 @@ from ..io.conform import ConformPolicy, plan, resize_frames
 
 PRED, GT = "pred", "gt"
 SIDES = (PRED, GT)
+REAL = "real"  # the method name of the GT clips' own rows (thgeval.run.pairing.REAL is this)
 
 # Whole-clip metrics hold a clip's frames in memory; beyond this they say so and skip.
 FRAME_BUDGET_BYTES = int(os.environ.get("THGEVAL_FRAME_BUDGET", 3_000_000_000))

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..metrics.sample import REAL  # noqa: F401  the method name of the GT clips' no-reference rows
 
 VIDEO_EXTENSIONS = frozenset(
     ".mp4 .m4v .avi .mpg .mpeg .mov .mkv .webm .flv .wmv .ts .mts .m2ts .3gp .ogv .y4m .gif".split()
 )
-REAL = "real"  # the method name under which GT clips get their no-reference rows
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,144 @@
+"""Identity metrics: CSIM (cosine similarity to a reference face) and AED (embedding distance
+to the GT frame), on the identity embeddings of :mod:`thgeval.face.embed`.
+
+The embedding backend is part of the variant (``dlib`` built in: the 128-d ResNet of
+``face_recognition_models``); a backend registered with
+:func:`thgeval.face.register_embedder` (ArcFace through onnxruntime, say) is another variant.
+Each clip's embeddings are computed once per backend, on the frames where its face was
+detected (never on interpolated or missing faces), and shared by both metrics.
+
+References
+----------
+CSIM: E. Zakharov et al., "Few-Shot Adversarial Learning of Realistic Neural Talking Head
+Models", ICCV 2019 (cosine similarity of identity embeddings between source and generated
+faces). AED: A. Siarohin et al., "First Order Motion Model for Image Animation", NeurIPS 2019.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MetricSkipped, ThgevalError
+from .face_pairs import detected, face_pair, with_exclusions
+from .registry import CLIP, MEAN_OF_CLIP_MEANS, ClipValue, Metric, Variant, register
+from .sample import GT, PRED, REAL
+
+
+def cosine_to_reference(embeddings: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(N,) cosine similarity of each row of ``embeddings`` (N, D) to ``reference`` (D,),
+    in −1…1 (NaN rows stay NaN)."""
+    from ..face import cosine_similarity
+
+    return cosine_similarity(np.asarray(embeddings, np.float64), np.asarray(reference, np.float64)[None])
+
+
+def clip_embeddings(sample, side: str, backend: str) -> np.ndarray:
+    """(T, D) embeddings of a side's native frames; NaN rows where no face was detected.
+
+    Memoised per clip job (GT embeddings serve every method)."""
+    from ..face import embed_faces
+
+    path = sample.path(side)
+
+    def compute():
+        track = sample.face(side)
+        out = None
+        idx = np.flatnonzero(detected(track))
+        emb = embed_faces(sample.frames(side), track, idx, backend=backend)
+        out = np.full((len(track), emb.shape[1] if emb.ndim == 2 else 0), np.nan, np.float32)
+        out[idx] = emb
+        return out
+
+    return sample.shared(("embeddings", backend, str(path)), compute)
+
+
+def read_image(path: Path) -> np.ndarray:
+    """An image file as H×W×3 uint8 RGB; ThgevalError naming the file if it cannot be read."""
+    import cv2
+
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ThgevalError(f"reference image {path.name}: cannot be read as an image")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def reference_embedding(sample, backend: str) -> tuple[np.ndarray, str]:
+    """The identity the generated frames are compared with, and where it came from.
+
+    The reference image of the clip (``--ref``) when given; else the first GT frame with a
+    detected face; for the ``real`` row (GT clips scored on their own), the clip's own first
+    such frame. Raises MetricSkipped when there is no face to compare with.
+    """
+    from ..face import embed_image
+
+    if sample.reference is not None:
+        emb = sample.shared(("ref-embedding", backend, str(sample.reference)),
+                            lambda: embed_image(read_image(sample.reference), backend=backend))
+        if emb is None:
+            raise MetricSkipped(f"no face found in the reference image {sample.reference.name}")
+        return emb, f"reference image {sample.reference.name}"
+    side = GT if sample.has_gt else PRED if sample.method == REAL else None
+    if side is None:
+        raise MetricSkipped("no GT clip and no reference image (--ref) to take the identity from")
+    emb = clip_embeddings(sample, side, backend)
+    first = np.flatnonzero(np.isfinite(emb).all(axis=1))
+    if not len(first):
+        raise MetricSkipped(f"no face detected in any {'GT' if side == GT else ''} frame".replace("  ", " "))
+    return emb[first[0]], f"{'GT' if side == GT else 'the clip'}'s frame {int(first[0])}"
+
+
+def _csim_clip(sample, *, backend: str) -> ClipValue:
+    ref, source = reference_embedding(sample, backend)
+    emb = clip_embeddings(sample, PRED, backend)
+    ok = np.isfinite(emb).all(axis=1)
+    if not ok.any():
+        raise MetricSkipped("no face detected in any generated frame")
+    cos = np.full(len(emb), np.nan)
+    cos[ok] = cosine_to_reference(emb[ok], ref)
+    notes = [f"identity of {source}"]
+    if not ok.all():
+        notes.append(f"{int((~ok).sum())} of {len(ok)} frames without a detected face excluded")
+    return ClipValue(float(cos[ok].mean()), int(ok.sum()), series=cos.astype(np.float32), notes=notes,
+                     extra={"backend": backend, "reference": source})
+
+
+def _aed_clip(sample, *, backend: str) -> ClipValue:
+    pair = face_pair(sample)
+    c = sample.conformed()
+    n = len(pair.usable)
+    ep = clip_embeddings(sample, PRED, backend)[c.pred_index[:n]]
+    eg = clip_embeddings(sample, GT, backend)[:n]
+    use = pair.usable & np.isfinite(ep).all(1) & np.isfinite(eg).all(1)
+    if not use.any():
+        raise MetricSkipped("no frame where both the generated and the GT face were embedded")
+    d = np.full(n, np.nan)
+    d[use] = np.linalg.norm(ep[use].astype(np.float64) - eg[use], axis=1)
+    return ClipValue(float(d[use].mean()), int(use.sum()), series=d.astype(np.float32),
+                     notes=with_exclusions(pair), extra={"backend": backend})
+
+
+register(Metric(
+    name="csim", title="CSIM", higher_is_better=True, needs=frozenset({"face"}), kind=CLIP, clip_fn=_csim_clip,
+    version="1", family="identity", value_range="[-1, 1]",
+    variants={"dlib": Variant(
+        "dlib", {"backend": "dlib"},
+        reference="cosine similarity of identity embeddings (Zakharov et al. 2019) with dlib's 128-d ResNet "
+                  "face descriptor (face_recognition_models): reference face (--ref image, else the first GT "
+                  "frame with a face) against each generated frame with a detected face, mean over frames",
+        aggregation=MEAN_OF_CLIP_MEANS,
+        notes="the real row compares each GT frame with the clip's own first face (the real-video level)")},
+    default_variant="dlib",
+    description="identity similarity between the reference face and the generated frames"))
+register(Metric(
+    name="aed", title="AED", higher_is_better=False, needs=frozenset({"gt", "face"}), kind=CLIP, clip_fn=_aed_clip,
+    version="1", family="identity", value_range="≥ 0",
+    variants={"dlib": Variant(
+        "dlib", {"backend": "dlib"},
+        reference="Siarohin et al. 2019 average embedding distance with dlib's 128-d descriptor of the "
+                  "landmark-aligned face: Euclidean distance between GT and generated frame, mean over frames "
+                  "where both faces were detected (dlib calls < 0.6 the same person)",
+        aggregation=MEAN_OF_CLIP_MEANS)},
+    default_variant="dlib",
+    description="average identity-embedding distance between each generated frame and its GT frame"))

@@ -1,0 +1,185 @@
+"""Landmark comparisons of a generated clip with its GT: LMD (mouth, face), AKD and MKR.
+
+Array functions first (``landmark_distance``, ``keypoint_distance``), then the registered
+metrics that feed them the landmark pairs of a Sample (:mod:`thgeval.metrics.face_pairs`):
+dlib's 68 points (iBUG 300-W order) of each side's face track, pred on GT's timeline.
+
+References
+----------
+L. Chen, R. K. Maddox, Z. Duan, C. Xu, "Hierarchical Cross-Modal Talking Face Generation
+with Dynamic Pixel-Wise Loss", CVPR 2019 (ATVGnet; LMD as in Chen et al., ECCV 2018, "Lip
+Movements Generation at a Glance").
+A. Siarohin, S. Lathuilière, S. Tulyakov, E. Ricci, N. Sebe, "First Order Motion Model for
+Image Animation", NeurIPS 2019 (AKD, MKR, AED; code: AliaksandrSiarohin/pose-evaluation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .face_pairs import FACE, MOUTH, face_pair, with_exclusions
+from .registry import CLIP, MEAN_OF_CLIP_MEANS, POOLED_FRAMES, ClipValue, Metric, Variant, register
+
+CANONICAL_SIZE = 256
+
+
+def landmark_distance(pred: np.ndarray, gt: np.ndarray, *, points=MOUTH, center: bool = False,
+                      reduce: str = "mean", norm: str = "l2") -> np.ndarray:
+    """Per-frame distance between corresponding landmarks of two faces.
+
+    Parameters
+    ----------
+    pred, gt : (T, 68, 2) landmark coordinates, pixels (dlib's 68-point order).
+    points : indices of the points compared (default the mouth, 48–67).
+    center : subtract each frame's centroid of the chosen points from each side first
+        (ATVGnet's ``compare_landmarks``: translation removed, no scale or rotation).
+    reduce : ``"mean"`` or ``"sum"`` over the points.
+    norm : ``"l2"`` Euclidean distance per point, or ``"l1"`` mean absolute difference per
+        coordinate (the two coordinates averaged per point).
+
+    Returns
+    -------
+    (T,) float64 distances in the pixels of the input (NaN where a side is NaN).
+    """
+    idx = list(points)
+    a = np.asarray(pred, np.float64)[:, idx]
+    b = np.asarray(gt, np.float64)[:, idx]
+    if center:
+        a = a - a.mean(axis=1, keepdims=True)
+        b = b - b.mean(axis=1, keepdims=True)
+    d = a - b
+    per_point = np.sqrt((d ** 2).sum(-1)) if norm == "l2" else np.abs(d).mean(-1)
+    if norm not in ("l1", "l2"):
+        raise ValueError(f"norm must be 'l1' or 'l2'; got {norm!r}")
+    if reduce == "mean":
+        return per_point.mean(-1)
+    if reduce == "sum":
+        return per_point.sum(-1)
+    raise ValueError(f"reduce must be 'mean' or 'sum'; got {reduce!r}")
+
+
+def canonical_landmarks(track, size: int = CANONICAL_SIZE) -> np.ndarray:
+    """A track's landmarks mapped by its own smoothed similarity transform onto the canonical
+    ``size``×``size`` face template (:func:`thgeval.face.similarity_transforms`): head
+    position, size and in-plane rotation removed, so what remains is the face's shape."""
+    from ..face import similarity_transforms, transform_points
+
+    return transform_points(track.landmarks, similarity_transforms(track, size))
+
+
+def _lmd_clip(sample, *, points: str, space: str, center: bool, reduce: str, norm: str) -> ClipValue:
+    pair = face_pair(sample)
+    if space == "canonical":
+        a, b = canonical_landmarks(pair.pred_track), canonical_landmarks(pair.gt_track)
+        unit = f"pixels of the canonical {CANONICAL_SIZE}×{CANONICAL_SIZE} face"
+    else:
+        a, b = pair.pred, pair.gt
+        unit = "pixels of the GT frame"
+    d = landmark_distance(a, b, points=MOUTH if points == "mouth" else FACE, center=center,
+                          reduce=reduce, norm=norm)
+    use = pair.usable
+    series = np.where(use, d, np.nan)
+    return ClipValue(float(d[use].mean()), int(use.sum()), series=series.astype(np.float32),
+                     notes=with_exclusions(pair), extra={"unit": unit, "frames_excluded": int((~use).sum())})
+
+
+def _lmd_variants(points: str) -> dict[str, Variant]:
+    base = dict(points=points, center=False, reduce="mean", norm="l2")
+    out = {
+        "canonical": Variant(
+            "canonical", dict(base, space="canonical"),
+            reference="thgeval: mean per-point Euclidean distance after each face is mapped by its own smoothed "
+                      f"similarity transform onto the canonical {CANONICAL_SIZE}² template (dlib landmarks)",
+            aggregation=MEAN_OF_CLIP_MEANS,
+            notes="frames where either face was not detected are excluded and counted"),
+        "pixels": Variant(
+            "pixels", dict(base, space="pixels"),
+            reference="F-LMD / M-LMD of many 2022+ papers: mean per-point Euclidean distance in absolute "
+                      "pixel coordinates of the GT frame (no canonical code exists; this is the common reading)",
+            aggregation=POOLED_FRAMES),
+    }
+    if points == "mouth":
+        out["chen2018"] = Variant(
+            "chen2018", dict(base, space="pixels", center=True, reduce="sum"),
+            reference="lelechen63/ATVGnet evaluation_matrix.py compare_landmarks: mouth 48–67, each set minus "
+                      "its centroid, sum over the 20 points of the Euclidean distance, pooled over frames",
+            aggregation=POOLED_FRAMES,
+            notes="landmarks: thgeval's dlib track (the reference runs dlib's frontal detector with "
+                  "upsampling 1 on every frame: 0.7 px mean landmark difference on GRID)")
+        out["chen2018-paper"] = Variant(
+            "chen2018-paper", dict(base, space="pixels", center=True, reduce="mean"),
+            reference="Chen et al. 2018/2019 paper formula: as chen2018 but the mean over the 20 points "
+                      "(exactly chen2018 / 20); consistent with published LMD values of about 1–3",
+            aggregation=POOLED_FRAMES)
+    return out
+
+
+_LMD_SHARED = dict(higher_is_better=False, needs=frozenset({"gt", "face"}), kind=CLIP, version="1",
+                   family="face", value_range="≥ 0", unit="px")
+
+register(Metric(
+    name="lmd_mouth", title="LMD (mouth)", clip_fn=_lmd_clip, variants=_lmd_variants("mouth"),
+    default_variant="canonical", aliases=("m_lmd", "m-lmd", "lmd"),
+    description="landmark distance of the mouth (points 48–67) between generated and GT frames, Chen et al. 2018",
+    **_LMD_SHARED))
+register(Metric(
+    name="lmd_face", title="LMD (face)", clip_fn=_lmd_clip, variants=_lmd_variants("face"),
+    default_variant="canonical", aliases=("f_lmd", "f-lmd"),
+    description="landmark distance of all 68 points between generated and GT frames", **_LMD_SHARED))
+
+
+# --- FOMM's keypoint metrics on faces -----------------------------------------------------------
+
+def keypoint_distance(pred: np.ndarray, gt: np.ndarray, *, norm: str = "l2") -> np.ndarray:
+    """(T,) mean distance over all 68 landmarks per frame (``l2`` Euclidean per point, ``l1``
+    mean absolute difference per coordinate as pose-evaluation computes AKD)."""
+    return landmark_distance(pred, gt, points=FACE, norm=norm)
+
+
+def _akd_clip(sample, *, norm: str) -> ClipValue:
+    pair = face_pair(sample)
+    d = keypoint_distance(pair.pred, pair.gt, norm=norm)
+    use = pair.usable
+    return ClipValue(float(d[use].mean()), int(use.sum()), series=np.where(use, d, np.nan).astype(np.float32),
+                     notes=with_exclusions(pair), extra={"unit": "pixels of the GT frame"})
+
+
+def _mkr_clip(sample) -> ClipValue:
+    pair = face_pair(sample, need_both=False)
+    gt = pair.gt_detected
+    missing = gt & ~pair.pred_detected
+    series = np.where(gt, missing, np.nan).astype(np.float32)
+    return ClipValue(float(missing.sum() / gt.sum()), int(gt.sum()), series=series,
+                     notes=list(pair.notes), extra={"gt_frames_with_face": int(gt.sum()),
+                                                    "pred_missing": int(missing.sum())})
+
+
+register(Metric(
+    name="akd", title="AKD", higher_is_better=False, needs=frozenset({"gt", "face"}), kind=CLIP,
+    clip_fn=_akd_clip, version="1", family="face", unit="px", value_range="≥ 0",
+    variants={
+        "thgeval": Variant(
+            "thgeval", {"norm": "l2"},
+            reference="Siarohin et al. 2019 AKD with dlib's 68 landmarks: mean Euclidean distance per landmark "
+                      "between GT and generated frames, GT frame pixels, frames without a pred face skipped",
+            aggregation=MEAN_OF_CLIP_MEANS),
+        "fomm": Variant(
+            "fomm", {"norm": "l1"},
+            reference="AliaksandrSiarohin/pose-evaluation AKD arithmetic: mean absolute difference per "
+                      "coordinate (L1), pooled over frames",
+            aggregation=POOLED_FRAMES,
+            notes="landmarks from thgeval's dlib track, not face_alignment's FAN as in the reference; pixels "
+                  "of the GT frame (FOMM's frames are 256×256)"),
+    },
+    default_variant="thgeval",
+    description="average keypoint distance between generated and GT faces (FOMM)"))
+register(Metric(
+    name="mkr", title="MKR", higher_is_better=False, needs=frozenset({"gt", "face"}), kind=CLIP,
+    clip_fn=_mkr_clip, version="1", family="face", unit="", value_range="[0, 1]",
+    variants={"thgeval": Variant(
+        "thgeval", {},
+        reference="Siarohin et al. 2019 missing keypoint rate, for faces: share of GT frames with a detected "
+                  "face whose generated frame has none (dlib's 68 points are found all together or not at all)",
+        aggregation=POOLED_FRAMES)},
+    default_variant="thgeval",
+    description="missing keypoint rate: GT frames with a face where the generated frame has none"))
