@@ -26,6 +26,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         body = OTHER if self.path.startswith("/other") else GOOD
+        if self.path.startswith("/pack.zip"):
+            body = _zip({"buffalo_l/w600k_r50.onnx": GOOD, "buffalo_l/det_10g.onnx": OTHER})
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -35,6 +37,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(body)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +161,14 @@ def test_cli(server, store, capsys):
     (store / "syncnet_v2.model").write_bytes(b"junk")
     assert main(["weights", "verify", "syncnet_v2"]) == 1
     assert "mismatch" in capsys.readouterr().out
+
+
+def test_member_of_a_zip_pack(server, store):
+    """insightface ships its models in zip packs: the entry's member is extracted and checked."""
+    path = weights.fetch("arcface-w600k-r50", url=f"{server}/pack.zip")
+    assert path == store / "w600k_r50.onnx" and path.read_bytes() == GOOD
+    assert weights.recorded_sha256("arcface-w600k-r50") == hashlib.sha256(GOOD).hexdigest()
+    assert weights.verify("arcface-w600k-r50").good
+    with pytest.raises(weights.WeightsDownloadError, match="not a readable zip"):
+        weights.fetch("arcface-w600k-r50", url=f"{server}/good", force=True)
+    assert path.read_bytes() == GOOD and _leftovers(store) == []

@@ -108,6 +108,15 @@ class DlibEmbedder:
 register_embedder("dlib", DlibEmbedder)
 
 
+def _arcface():
+    from .arcface import ArcFaceEmbedder
+
+    return ArcFaceEmbedder()
+
+
+register_embedder("arcface", _arcface)
+
+
 def embed_faces(frames, track: FaceTrack, indices: Sequence[int] | None = None, *,
                 backend: str = DEFAULT_EMBEDDER) -> np.ndarray:
     """Identity embeddings of the tracked face in frames of a clip.

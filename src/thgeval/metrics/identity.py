@@ -128,7 +128,15 @@ register(Metric(
                   "face descriptor (face_recognition_models): reference face (--ref image, else the first GT "
                   "frame with a face) against each generated frame with a detected face, mean over frames",
         aggregation=MEAN_OF_CLIP_MEANS,
-        notes="the real row compares each GT frame with the clip's own first face (the real-video level)")},
+        notes="the real row compares each GT frame with the clip's own first face (the real-video level)"),
+        "insightface": Variant(
+            "insightface", {"backend": "arcface"},
+            reference="insightface ArcFace (buffalo_l w600k_r50.onnx, ResNet-50 WebFace600K) through onnxruntime on "
+                      "norm_crop 112² crops: reference face against each generated frame, cosine, mean over frames "
+                      "(what recent audio-driven THG papers describe)",
+            aggregation=MEAN_OF_CLIP_MEANS, weights=("arcface-w600k-r50",),
+            notes="five points from dlib's 68 landmarks (eye centres, nose tip, mouth corners) instead of "
+                  "insightface's SCRFD detector; needs onnxruntime (thgeval[arcface])")},
     default_variant="dlib",
     description="identity similarity between the reference face and the generated frames"))
 register(Metric(

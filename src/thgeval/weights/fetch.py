@@ -194,6 +194,23 @@ def fetch(name: str, *, url: str | None = None, progress: Progress | None = None
     )
 
 
+def _extract_member(archive: Path, entry: WeightsEntry, url: str):
+    """Replace the downloaded zip at ``archive`` by its member ``entry.archive_member`` (in place,
+    still a temporary file); returns the member's size and sha256 state."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(archive) as z:
+            names = [n for n in z.namelist() if n == entry.archive_member or n.endswith("/" + entry.archive_member)]
+            if not names:
+                raise WeightsDownloadError(f"{url}: the archive holds no {entry.archive_member}")
+            data = z.read(names[0])
+    except zipfile.BadZipFile:
+        raise WeightsDownloadError(f"{url}: not a readable zip archive (damaged or not the expected file)") from None
+    archive.write_bytes(data)
+    return len(data), hashlib.sha256(data)
+
+
 def _download(entry: WeightsEntry, url: str, dest_dir: Path, progress: Progress | None, timeout: float) -> Path:
     fd, tmp_name = tempfile.mkstemp(dir=dest_dir, prefix=f".{entry.filename}.", suffix=".part")
     tmp = Path(tmp_name)
@@ -225,6 +242,8 @@ def _download(entry: WeightsEntry, url: str, dest_dir: Path, progress: Progress 
                 raise WeightsDownloadError(f"{url}: {getattr(e, 'reason', e)} (after {done} bytes)") from None
         if announced is not None and done != int(announced):
             raise WeightsDownloadError(f"{url}: transfer interrupted: {done} of {announced} bytes arrived")
+        if entry.archive_member:
+            done, h = _extract_member(tmp, entry, url)
         if entry.size is not None and done != entry.size:
             raise WeightsChecksumError(
                 f"{url}: {done} bytes, the manifest says {entry.size} (wrong or truncated file); "

@@ -27,6 +27,9 @@ class WeightsEntry:
     citation: str = ""
     description: str = ""
     used_by: tuple[str, ...] = field(default_factory=tuple)
+    # The URLs serve a zip archive holding the file under this name (e.g. insightface's model
+    # packs); size and sha256 are then those of the extracted file.
+    archive_member: str | None = None
 
     @property
     def fetch_command(self) -> str:
