@@ -30,6 +30,9 @@ class WeightsEntry:
     # The URLs serve a zip archive holding the file under this name (e.g. insightface's model
     # packs); size and sha256 are then those of the extracted file.
     archive_member: str | None = None
+    # The file also ships inside an installed Python package: "package:relative/path", used
+    # when no copy is in the weights folders (e.g. LPIPS heads in the lpips wheel).
+    package_path: str | None = None
 
     @property
     def fetch_command(self) -> str:
@@ -98,12 +101,25 @@ def search_dirs() -> list[Path]:
 
 
 def find(name: str) -> Path | None:
-    """The path of a present weights file, or None."""
+    """The path of a present weights file, or None: the weights folders first, then the
+    installed package that ships it (``package_path``), located without importing it."""
     e = get(name)
     for d in search_dirs():
         p = d / e.filename
         if p.is_file():
             return p
+    if e.package_path:
+        import importlib.util
+
+        pkg, _, rel = e.package_path.partition(":")
+        try:
+            spec = importlib.util.find_spec(pkg)
+        except (ImportError, ValueError):
+            spec = None
+        for root in (spec.submodule_search_locations or []) if spec else []:
+            p = Path(root) / rel
+            if p.is_file():
+                return p
     return None
 
 
