@@ -240,6 +240,6 @@ def all_variants(refs: list[MetricRef]) -> list[MetricRef]:
 def _load_builtin() -> None:
     # Importing the family modules registers their metrics exactly once.
     from . import (  # noqa: F401
-        face_dynamics, face_region, fidelity, identity, landmarks, lipread, perceptual, sharpness, syncnet,
-        transcript,
+        distribution, face_dynamics, face_region, fidelity, identity, landmarks, lipread, perceptual, sharpness,
+        syncnet, transcript,
     )

@@ -89,3 +89,7 @@ class FeatureList:
     def __iter__(self):
         for i in range(len(self.shas)):
             yield self[i]
+
+    def lengths(self) -> list[int]:
+        """Rows of each clip's features, from the file headers (nothing else is read)."""
+        return [len(self.cache.load(self.fkey, s)) for s in self.shas]

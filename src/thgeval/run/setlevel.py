@@ -53,10 +53,13 @@ def _compute(ref, method, ikey, cache, fkey, have, gt_have, n_pred, n_gt) -> Row
         return Row(method, SET_CLIP, m.name, v.name, m.version, ikey, value, status, reason,
                    "; ".join(notes + list(more)), n, extra=dict(extra or {}))
 
+    why = m.why_not(v.name)  # missing weights or modules: say the fix, not only the symptom
     if not have:
-        return row(None, SKIPPED, "no clip of this method has features (see its per-clip rows)")
+        return row(None, SKIPPED, f"cannot run here: {why}" if why else
+                   "no clip of this method has features (see its per-clip rows)")
     if not gt_have:
-        return row(None, SKIPPED, "no GT clip has features: the reference set is empty")
+        return row(None, SKIPPED, f"cannot run here: {why}" if why else
+                   "no GT clip has features: the reference set is empty")
     try:
         sv = m.set_fn(FeatureList(cache, fkey, have), FeatureList(cache, fkey, gt_have), **ref.params())
     except MetricSkipped as e:

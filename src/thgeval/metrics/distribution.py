@@ -1,0 +1,219 @@
+"""Distribution metrics over a set of clips: FID and KID on Inception-v3 pool3 features.
+
+Each clip's frames (its native frames, every ``stride``-th) become (N, 2048) features of
+the FID Inception (:mod:`thgeval.nets.inception_fid`), cached by the clip's content hash, so
+the GT side of a dataset is extracted once for every method and every later run. The set
+value compares all of a method's frames with all GT frames (pooled, as Wav2Lip and Hallo
+report FID), streaming the features clip by clip.
+
+References
+----------
+M. Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash
+Equilibrium", NeurIPS 2017 (FID; code: mseitzer/pytorch-fid). M. Bińkowski et al.,
+"Demystifying MMD GANs", ICLR 2018 (KID; code: toshas/torch-fidelity).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MetricSkipped
+from .registry import POOLED_FRAMES, SET, Metric, SetValue, Variant, register
+
+WEIGHTS = "inception-fid"
+STABLE_N = 2048  # fewer feature vectors than dimensions: the covariance is singular
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+def feature_stats(chunks) -> tuple[np.ndarray, np.ndarray, int]:
+    """Mean, covariance (unbiased, as ``np.cov``) and count of feature rows given as an
+    iterable of (n_i, D) arrays, in one streaming pass (float64 sums shifted by the first
+    chunk's mean, so large offsets cost no precision)."""
+    n, shift, s1, s2 = 0, None, None, None
+    for x in chunks:
+        x = np.asarray(x, np.float64)
+        if not len(x):
+            continue
+        if shift is None:
+            shift = x.mean(0)
+            s1 = np.zeros_like(shift)
+            s2 = np.zeros((len(shift), len(shift)))
+        y = x - shift
+        s1 += y.sum(0)
+        s2 += y.T @ y
+        n += len(x)
+    if n < 2:
+        raise MetricSkipped(f"{n} feature vectors: a covariance needs at least 2")
+    m = s1 / n
+    cov = (s2 - n * np.outer(m, m)) / (n - 1)
+    return shift + m, cov, n
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁Σ₂)^½), with the trace of the square root taken from
+    the eigenvalues of the symmetric Σ₁^½ Σ₂ Σ₁^½ (same eigenvalues as Σ₁Σ₂; symmetric
+    eigen-solvers only, no complex detour; eigenvalues below the rank tolerance of singular
+    covariances count as 0)."""
+    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    if mu1.shape != mu2.shape or s1.shape != s2.shape:
+        raise ValueError(f"statistics differ in shape: {mu1.shape}/{s1.shape} vs {mu2.shape}/{s2.shape}")
+    w, v = np.linalg.eigh((s1 + s1.T) / 2)
+    w = _nonneg(w)
+    root1 = (v * np.sqrt(w)) @ v.T
+    m = root1 @ s2 @ root1
+    # rank(Σ₁^½ Σ₂ Σ₁^½) ≤ min(rank Σ₁, rank Σ₂): the other eigenvalues are 0, whatever
+    # rounding makes of them (it matters with fewer samples than dimensions)
+    rank = min(int((w > 0).sum()), int((_nonneg(np.linalg.eigvalsh((s2 + s2.T) / 2)) > 0).sum()))
+    ev = np.linalg.eigvalsh((m + m.T) / 2)[::-1][:rank]
+    tr_covmean = np.sqrt(np.clip(ev, 0.0, None)).sum()
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * tr_covmean)
+
+
+def _nonneg(ev: np.ndarray) -> np.ndarray:
+    """Eigenvalues with the numerically-zero ones (below the rank tolerance of
+    ``np.linalg.matrix_rank``: max · n · eps) set to 0: a singular covariance (fewer samples
+    than dimensions) must not add the square roots of rounding noise to the trace."""
+    tol = max(float(np.abs(ev).max(initial=0.0)), 0.0) * len(ev) * np.finfo(np.float64).eps
+    return np.where(ev > tol, ev, 0.0)
+
+
+def polynomial_mmd2(x: np.ndarray, y: np.ndarray, degree: int = 3, gamma: float | None = None,
+                    coef0: float = 1.0) -> float:
+    """Unbiased MMD² with the kernel k(a, b) = (γ a·b + c₀)^d, γ = 1/D by default."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    g = 1.0 / x.shape[1] if gamma is None else gamma
+    kxx = (x @ x.T * g + coef0) ** degree
+    kyy = (y @ y.T * g + coef0) ** degree
+    kxy = (x @ y.T * g + coef0) ** degree
+    m = len(x)
+    sxx = kxx.sum() - np.trace(kxx)
+    syy = kyy.sum() - np.trace(kyy)
+    return float((sxx + syy) / (m * (m - 1)) - 2 * kxy.sum() / (m * m))
+
+
+class _Rows:
+    """Rows of a list of per-clip arrays by global index, read clip by clip (memory-mapped)."""
+
+    def __init__(self, clips):
+        self.clips = clips
+        sizes = clips.lengths() if hasattr(clips, "lengths") else [len(c) for c in clips]
+        self.sizes = np.array(sizes, np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.sizes)])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        clip = np.searchsorted(self.starts, idx, side="right") - 1
+        out = None
+        for c in np.unique(clip):
+            sel = np.flatnonzero(clip == c)
+            block = np.asarray(self.clips[int(c)])[idx[sel] - self.starts[c]]
+            if out is None:
+                out = np.empty((len(idx), block.shape[1]), np.float64)
+            out[sel] = block
+        return out
+
+
+def kid(pred, gt, *, subsets: int = 100, subset_size: int = 1000, degree: int = 3,
+        gamma: float | None = None, coef0: float = 1.0, seed: int = 2020) -> tuple[float, float, int]:
+    """KID as torch-fidelity computes it: mean (and std) of the unbiased polynomial MMD² over
+    ``subsets`` random subsets of ``subset_size`` rows per side, drawn without replacement
+    with ``np.random.RandomState(seed)`` (pred's draw, then GT's, per subset). ``pred`` and
+    ``gt`` are lists of per-clip (n_i, D) arrays (rows in order). The subset size is reduced
+    to the smaller side when that is smaller (returned third)."""
+    a, b = _Rows(pred), _Rows(gt)
+    m = min(subset_size, len(a), len(b))
+    if m < 2:
+        raise MetricSkipped(f"KID needs at least 2 feature vectors per side; have {len(a)} and {len(b)}")
+    rng = np.random.RandomState(seed)
+    mmds = np.empty(subsets)
+    for i in range(subsets):
+        ia = rng.choice(len(a), m, replace=False)
+        ib = rng.choice(len(b), m, replace=False)
+        mmds[i] = polynomial_mmd2(a.take(ia), b.take(ib), degree, gamma, coef0)
+    return float(mmds.mean()), float(mmds.std()), m
+
+
+# --- features --------------------------------------------------------------------------------
+
+@lru_cache(maxsize=2)
+def _model(path: str, stamp: tuple, device: str):
+    from ..nets.inception_fid import FIDInception
+
+    return FIDInception(path).to(device)
+
+
+def inception_model(device: str = "cpu"):
+    from ..weights import locate
+
+    p = Path(locate(WEIGHTS))
+    return _model(str(p), (p.stat().st_size, p.stat().st_mtime_ns), device)
+
+
+def inception_features(sample, side: str, *, stride: int = 1) -> np.ndarray:
+    """(N, 2048) FID features of every ``stride``-th native frame of one side of a sample."""
+    from ..nets.inception_fid import fid_features
+
+    model = inception_model(sample.options.device)
+    frames = sample.frames(side)[::stride]
+    return fid_features(model, frames, batch_size=int(sample.options.batch_size or 32))
+
+
+inception_features.version = "1"
+
+
+def _size_notes(n_pred: int, n_gt: int) -> list[str]:
+    small = [f"{what} {n}" for what, n in (("generated", n_pred), ("GT", n_gt)) if n < STABLE_N]
+    if not small:
+        return []
+    return [f"warning: fewer than {STABLE_N} frames ({', '.join(small)}): the covariance is singular and FID is "
+            "biased upward; compare methods only at equal sample sizes"]
+
+
+def _fid_set(pred, gt, **_) -> SetValue:
+    mu1, s1, n1 = feature_stats(pred)
+    mu2, s2, n2 = feature_stats(gt)
+    return SetValue(frechet_distance(mu1, s1, mu2, s2), len(pred), n1, notes=_size_notes(n1, n2),
+                    extra={"n_frames": n1, "n_gt_frames": n2})
+
+
+def _kid_set(pred, gt, *, subsets: int, subset_size: int, seed: int, **_) -> SetValue:
+    value, std, m = kid(pred, gt, subsets=subsets, subset_size=subset_size, seed=seed)
+    notes = [] if m == subset_size else [f"subset size {m} (the smaller side), not {subset_size}"]
+    n1 = len(_Rows(pred))
+    return SetValue(value, len(pred), n1, notes=notes,
+                    extra={"kid_std": std, "subset_size": m, "subsets": subsets, "n_gt_frames": len(_Rows(gt))})
+
+
+_FRAMES = "every native frame of every clip, pooled"
+
+register(Metric(
+    name="fid", title="FID", higher_is_better=False, needs=frozenset({"gt"}), kind=SET,
+    features_fn=inception_features, set_fn=_fid_set, version="1", family="distribution", value_range="≥ 0",
+    requires_modules=("torch", "torchvision"), weights=(WEIGHTS,),
+    variants={"pytorch-fid": Variant(
+        "pytorch-fid", {"stride": 1},
+        reference="mseitzer/pytorch-fid: FID Inception-v3 pool3 (2048-d), bilinear resize to 299, [-1, 1]; "
+                  f"Fréchet distance of Gaussian fits; {_FRAMES}",
+        aggregation=POOLED_FRAMES,
+        notes=f"fewer than {STABLE_N} frames per side: warned (singular covariance)")},
+    default_variant="pytorch-fid",
+    description="Fréchet Inception distance between the generated and the GT frames"))
+register(Metric(
+    name="kid", title="KID", higher_is_better=False, needs=frozenset({"gt"}), kind=SET,
+    features_fn=inception_features, set_fn=_kid_set, version="1", family="distribution", value_range="≈ ≥ 0",
+    requires_modules=("torch", "torchvision"), weights=(WEIGHTS,),
+    variants={"torch-fidelity": Variant(
+        "torch-fidelity", {"stride": 1, "subsets": 100, "subset_size": 1000, "seed": 2020},
+        reference="toshas/torch-fidelity KID: unbiased MMD² with the cubic polynomial kernel (γ = 1/2048, c₀ = 1), "
+                  f"mean over 100 subsets of 1000, RandomState(2020); pytorch-fid's Inception features; {_FRAMES}",
+        aggregation=POOLED_FRAMES)},
+    default_variant="torch-fidelity",
+    description="kernel Inception distance between the generated and the GT frames"))
