@@ -217,3 +217,102 @@ register(Metric(
         aggregation=POOLED_FRAMES)},
     default_variant="torch-fidelity",
     description="kernel Inception distance between the generated and the GT frames"))
+
+
+# --- FVD -------------------------------------------------------------------------------------
+
+FVD_DIM = 400  # I3D logits: fewer windows than this and the covariance is singular
+
+
+def video_windows(frames: np.ndarray, clip_len: int, step: int) -> np.ndarray:
+    """Start indices of the ``clip_len``-frame windows of a clip, every ``step`` frames."""
+    if len(frames) < clip_len:
+        raise MetricSkipped(f"{len(frames)} frames: FVD needs clips of at least {clip_len}")
+    return np.arange(0, len(frames) - clip_len + 1, step)
+
+
+@lru_cache(maxsize=2)
+def _video_model(kind: str, path: str, stamp: tuple, device: str):
+    import torch
+
+    if kind == "torchscript":
+        return torch.jit.load(path, map_location=device).eval()
+    from ..nets.i3d import I3D
+
+    return I3D(path).to(device)
+
+
+def _video_detector(kind: str, device: str):
+    from ..weights import locate
+
+    p = Path(locate(_FVD_WEIGHTS[kind]))
+    return _video_model(kind, str(p), (p.stat().st_size, p.stat().st_mtime_ns), device)
+
+
+def i3d_features(sample, side: str, *, detector: str, clip_len: int, step: int, size: int | None) -> np.ndarray:
+    """(W, 400) I3D features of the ``clip_len``-frame windows (every ``step`` frames) of a
+    side's native frames.
+
+    ``detector="i3d"`` (TATS / VideoGPT / cd-fvd): frames bilinearly resized to
+    ``size``×``size`` on the 0–255 scale, then 2·x/255 − 1, through thgeval's I3D.
+    ``detector="torchscript"`` (StyleGAN-V): the uint8 frames as they are, N×3×T×H×W, through
+    the TorchScript detector called ``(x, rescale=False, resize=False, return_features=True)``.
+    """
+    import torch
+
+    frames = sample.frames(side)
+    starts = video_windows(frames, clip_len, step)
+    device = sample.options.device
+    model = _video_detector(detector, device)
+    batch = max(1, int(sample.options.batch_size or 4))
+    out = np.empty((len(starts), FVD_DIM), np.float32)
+    with torch.inference_mode():
+        for s in range(0, len(starts), batch):
+            clips = np.stack([frames[a:a + clip_len] for a in starts[s:s + batch]])  # B×T×H×W×3
+            x = torch.from_numpy(clips).to(device)
+            if detector == "torchscript":
+                feats = model(x.permute(0, 4, 1, 2, 3).contiguous(), rescale=False, resize=False, return_features=True)
+            else:
+                from ..nets.i3d import tats_inputs
+
+                feats = model(tats_inputs(x, size))
+            out[s:s + len(clips)] = feats.float().cpu().numpy().reshape(len(clips), -1)[:, :FVD_DIM]
+    return out
+
+
+i3d_features.version = "1"
+
+_FVD_WEIGHTS = {"i3d": "i3d-kinetics400", "torchscript": "i3d-torchscript"}
+
+
+def _fvd_set(pred, gt, **_) -> SetValue:
+    mu1, s1, n1 = feature_stats(pred)
+    mu2, s2, n2 = feature_stats(gt)
+    small = [f"{w} {n}" for w, n in (("generated", n1), ("GT", n2)) if n < FVD_DIM]
+    notes = [f"warning: fewer than {FVD_DIM} clip windows ({', '.join(small)}): the covariance is singular; "
+             "StyleGAN-V uses 2048 clips per side"] if small else []
+    return SetValue(frechet_distance(mu1, s1, mu2, s2), len(pred), n1, notes=notes,
+                    extra={"n_windows": n1, "n_gt_windows": n2})
+
+
+register(Metric(
+    name="fvd", title="FVD", higher_is_better=False, needs=frozenset({"gt"}), kind=SET,
+    features_fn=i3d_features, set_fn=_fvd_set, version="1", family="distribution", value_range="≥ 0",
+    requires_modules=("torch",),
+    variants={
+        "stylegan-v": Variant(
+            "stylegan-v", {"detector": "torchscript", "clip_len": 16, "step": 16, "size": None},
+            reference="universome/stylegan-v fvd2048_16f: the TF-hub I3D as TorchScript (i3d_torchscript.pt) called "
+                      "with rescale=False, resize=False, return_features=True on uint8 16-frame clips (N×3×16×H×W); "
+                      "Fréchet distance of the 400-d features; here every 16-frame window of every clip",
+            aggregation=POOLED_FRAMES, weights=("i3d-torchscript",),
+            notes="StyleGAN-V samples 2048 clips per side from 256² datasets; thgeval uses each clip's "
+                  "non-overlapping 16-frame windows at the clip's own size"),
+        "tats": Variant(
+            "tats", {"detector": "i3d", "clip_len": 16, "step": 16, "size": 224},
+            reference="songweige/TATS / VideoGPT / cd-fvd: PyTorch I3D (i3d_pretrained_400.pt), frames bilinearly "
+                      "resized to 224² on 0–255 then 2x/255 − 1, 400 logits averaged over time; 16-frame windows",
+            aggregation=POOLED_FRAMES, weights=("i3d-kinetics400",)),
+    },
+    default_variant="stylegan-v",
+    description="Fréchet video distance between 16-frame windows of the generated and the GT clips"))

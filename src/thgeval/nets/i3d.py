@@ -1,0 +1,172 @@
+"""Inflated 3D ConvNet (I3D; Carreira & Zisserman, "Quo Vadis, Action Recognition?", CVPR
+2017), RGB stream, 400 Kinetics classes: the video network of FVD (Unterthiner et al. 2018).
+
+The layout and parameter names are those of the PyTorch port whose Kinetics-400 checkpoint
+``i3d_pretrained_400.pt`` FVD codes load (VideoGPT, TATS, DisCo, cd-fvd): ``Conv3d_1a_7x7``
+… ``Mixed_5c`` blocks of ``Unit3D`` (3-D convolution without bias, batch norm eps 1e-5,
+ReLU) with TensorFlow "SAME" padding computed from the input size (zeros, the extra pixel at
+the end), inception modules of four branches (1×1; 1×1→3×3; 1×1→3×3; 3×3 max pool→1×1),
+a 2×7×7 average pool, a 1×1 ``logits`` convolution with bias, squeezed and averaged over time.
+
+Input: N×3×T×H×W in [−1, 1] (T = 16, H = W = 224 in the FVD protocols). Output: (N, 400).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import ThgevalError
+
+N_CLASSES = 400
+
+
+def _same_pad(size: int, kernel: int, stride: int) -> Tuple[int, int]:
+    total = max(kernel - (stride if size % stride == 0 else size % stride), 0)
+    return total // 2, total - total // 2
+
+
+def _pad_same(x: torch.Tensor, kernel: List[int], stride: List[int]) -> torch.Tensor:
+    t0, t1 = _same_pad(x.shape[2], kernel[0], stride[0])
+    h0, h1 = _same_pad(x.shape[3], kernel[1], stride[1])
+    w0, w1 = _same_pad(x.shape[4], kernel[2], stride[2])
+    return F.pad(x, [w0, w1, h0, h1, t0, t1])
+
+
+class Unit3D(nn.Module):
+    def __init__(self, cin: int, cout: int, kernel=(1, 1, 1), stride=(1, 1, 1), *, bn: bool = True,
+                 relu: bool = True, bias: bool = False):
+        super().__init__()
+        self.kernel: List[int] = list(kernel)
+        self.stride: List[int] = list(stride)
+        self.relu = relu
+        self.conv3d = nn.Conv3d(cin, cout, tuple(kernel), tuple(stride), padding=0, bias=bias)
+        self.bn = nn.BatchNorm3d(cout, eps=1e-5, momentum=0.001) if bn else None
+
+    def forward(self, x):
+        x = self.conv3d(_pad_same(x, self.kernel, self.stride))
+        if self.bn is not None:
+            x = self.bn(x)
+        return F.relu(x) if self.relu else x
+
+
+class MaxPoolSame(nn.Module):
+    def __init__(self, kernel, stride):
+        super().__init__()
+        self.kernel: List[int] = list(kernel)
+        self.stride: List[int] = list(stride)
+
+    def forward(self, x):
+        return F.max_pool3d(_pad_same(x, self.kernel, self.stride), self.kernel, self.stride)
+
+
+class Mixed(nn.Module):
+    """An inception module: out = [1×1 | 1×1→3×3 | 1×1→3×3 | pool→1×1] along channels."""
+
+    def __init__(self, cin: int, c: tuple[int, int, int, int, int, int]):
+        super().__init__()
+        self.b0 = Unit3D(cin, c[0])
+        self.b1a, self.b1b = Unit3D(cin, c[1]), Unit3D(c[1], c[2], (3, 3, 3))
+        self.b2a, self.b2b = Unit3D(cin, c[3]), Unit3D(c[3], c[4], (3, 3, 3))
+        self.b3a, self.b3b = MaxPoolSame((3, 3, 3), (1, 1, 1)), Unit3D(cin, c[5])
+
+    def forward(self, x):
+        return torch.cat([self.b0(x), self.b1b(self.b1a(x)), self.b2b(self.b2a(x)), self.b3b(self.b3a(x))], 1)
+
+
+_MIXED = {  # name: (input channels, branch widths)
+    "Mixed_3b": (192, (64, 96, 128, 16, 32, 32)),
+    "Mixed_3c": (256, (128, 128, 192, 32, 96, 64)),
+    "Mixed_4b": (480, (192, 96, 208, 16, 48, 64)),
+    "Mixed_4c": (512, (160, 112, 224, 24, 64, 64)),
+    "Mixed_4d": (512, (128, 128, 256, 24, 64, 64)),
+    "Mixed_4e": (512, (112, 144, 288, 32, 64, 64)),
+    "Mixed_4f": (528, (256, 160, 320, 32, 128, 128)),
+    "Mixed_5b": (832, (256, 160, 320, 32, 128, 128)),
+    "Mixed_5c": (832, (384, 192, 384, 48, 128, 128)),
+}
+
+
+class I3D(nn.Module):
+    """I3D RGB; ``forward`` gives the 400 logits averaged over time (FVD's features)."""
+
+    def __init__(self, weights: str | Path | dict | None = None):
+        super().__init__()
+        self.Conv3d_1a_7x7 = Unit3D(3, 64, (7, 7, 7), (2, 2, 2))
+        self.MaxPool3d_2a_3x3 = MaxPoolSame((1, 3, 3), (1, 2, 2))
+        self.Conv3d_2b_1x1 = Unit3D(64, 64)
+        self.Conv3d_2c_3x3 = Unit3D(64, 192, (3, 3, 3))
+        self.MaxPool3d_3a_3x3 = MaxPoolSame((1, 3, 3), (1, 2, 2))
+        for name in ("Mixed_3b", "Mixed_3c"):
+            self.add_module(name, Mixed(*_MIXED[name]))
+        self.MaxPool3d_4a_3x3 = MaxPoolSame((3, 3, 3), (2, 2, 2))
+        for name in ("Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f"):
+            self.add_module(name, Mixed(*_MIXED[name]))
+        self.MaxPool3d_5a_2x2 = MaxPoolSame((2, 2, 2), (2, 2, 2))
+        for name in ("Mixed_5b", "Mixed_5c"):
+            self.add_module(name, Mixed(*_MIXED[name]))
+        self.logits = Unit3D(1024, N_CLASSES, bn=False, relu=False, bias=True)
+        if weights is not None:
+            self.load(weights)
+        self.eval()
+        for p in self.parameters():
+            p.requires_grad_(False)
+
+    def load(self, src) -> None:
+        if isinstance(src, dict):
+            state = src
+        else:
+            try:
+                state = torch.load(Path(src), map_location="cpu", weights_only=True)
+            except Exception as e:
+                raise ThgevalError(f"{src}: not a loadable state dict ({type(e).__name__}: {str(e)[:100]})") from None
+        own = self.state_dict()
+        missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
+        bad = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+        if missing or bad:
+            raise ThgevalError(f"not an I3D (i3d_pretrained_400.pt layout) state dict (missing or misshapen: "
+                               f"{', '.join((missing + bad)[:3])})")
+        self.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.MaxPool3d_2a_3x3(self.Conv3d_1a_7x7(x))
+        x = self.MaxPool3d_3a_3x3(self.Conv3d_2c_3x3(self.Conv3d_2b_1x1(x)))
+        x = self.MaxPool3d_4a_3x3(self.Mixed_3c(self.Mixed_3b(x)))
+        x = self.Mixed_4f(self.Mixed_4e(self.Mixed_4d(self.Mixed_4c(self.Mixed_4b(x)))))
+        x = self.Mixed_5c(self.Mixed_5b(self.MaxPool3d_5a_2x2(x)))
+        x = self.logits(F.avg_pool3d(x, (2, 7, 7), stride=1))  # dropout is the identity at inference
+        return x.squeeze(3).squeeze(3).mean(dim=2)
+
+
+def tats_inputs(clips, size: int = 224) -> torch.Tensor:
+    """B×T×H×W×3 uint8 clips (array or tensor) → B×3×T×size×size in [−1, 1] as TATS / cd-fvd
+    prepare them: bilinear resize (``align_corners=False``) on the 0–255 scale, then 2·x/255 − 1."""
+    x = torch.as_tensor(clips)
+    b, t, h, w, c = x.shape
+    f = x.reshape(b * t, h, w, c).permute(0, 3, 1, 2).float()
+    f = F.interpolate(f, size=(size, size), mode="bilinear", align_corners=False)
+    return 2.0 * f.reshape(b, t, c, size, size).transpose(1, 2) / 255.0 - 1.0
+
+
+def random_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
+    """Random weights in the checkpoint's layout, scaled so activations stay O(1)."""
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+    for k, v in I3D().state_dict().items():
+        if k.endswith("num_batches_tracked"):
+            out[k] = torch.zeros_like(v)
+        elif k.endswith("running_var"):
+            out[k] = 0.5 + torch.rand(v.shape, generator=g)
+        elif k.endswith("running_mean") or k.endswith("bias"):
+            out[k] = 0.05 * torch.randn(v.shape, generator=g)
+        elif k.endswith("bn.weight"):
+            out[k] = 0.8 + 0.4 * torch.rand(v.shape, generator=g)
+        else:
+            fan_in = int(np.prod(v.shape[1:]))
+            out[k] = torch.randn(v.shape, generator=g) * float(np.sqrt(2.0 / fan_in))
+    return out
