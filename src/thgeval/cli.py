@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--hyp", metavar="NAME=FILE", action="append", default=[],
                    help="a recogniser's transcripts of method NAME's clips ('real' for GT), 'id text' lines")
     e.add_argument("--device", default="cpu", help="cpu or cuda, for network metrics (default: %(default)s)")
+    e.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="items per network call (default: chosen from the free memory of the device)")
     e.add_argument("--cache-dir", metavar="DIR",
                    help="face tracks and set-metric features (default: $THGEVAL_HOME/cache)")
     e.add_argument("--protocol", metavar="NAME",
@@ -211,7 +213,7 @@ def cmd_eval(args) -> int:
         console, args.quiet, gt=args.gt, preds=args.pred or None, manifest=args.manifest,
         metrics=args.metrics, out=args.out, workers=args.workers, policy=policy, retry_failed=args.retry_failed,
         references=args.ref, transcripts=args.transcripts, hypotheses=_hyp_args(args.hyp),
-        device=args.device, cache_dir=args.cache_dir, every_variant=args.all_variants,
+        device=args.device, batch_size=args.batch_size, cache_dir=args.cache_dir, every_variant=args.all_variants,
         protocol=args.protocol, filelist=args.filelist, data_root=args.data_root,
     )
     board, _ = write_outputs(result)

@@ -163,7 +163,10 @@ def inception_features(sample, side: str, *, stride: int = 1) -> np.ndarray:
 
     model = inception_model(sample.options.device)
     frames = sample.frames(side)[::stride]
-    return fid_features(model, frames, batch_size=int(sample.options.batch_size or 32))
+    from .sample import batch_for
+
+    # ≈ 25 MB of activations per 299² image at the widest layers (Conv2d_2b: 64×147×147 floats)
+    return fid_features(model, frames, batch_size=batch_for(sample.options, 25e6))
 
 
 inception_features.version = "1"
@@ -264,7 +267,11 @@ def i3d_features(sample, side: str, *, detector: str, clip_len: int, step: int, 
     starts = video_windows(frames, clip_len, step)
     device = sample.options.device
     model = _video_detector(detector, device)
-    batch = max(1, int(sample.options.batch_size or 4))
+    from .sample import batch_for
+
+    # ≈ 80 MB of activations per 16×224² window (Conv3d_1a: 64×8×112×112 floats, then 192×8×56×56)
+    pixels = (size or 0) ** 2 or frames.shape[1] * frames.shape[2]
+    batch = batch_for(sample.options, 80e6 * pixels / 224 ** 2)
     out = np.empty((len(starts), FVD_DIM), np.float32)
     with torch.inference_mode():
         for s in range(0, len(starts), batch):

@@ -37,8 +37,16 @@ def lpips_model(net: str = "alex", device: str = "cpu"):
     return _model(net, str(b), str(h), stamp, device)
 
 
-def _batch(sample) -> int:
-    return int(sample.options.batch_size or 16)
+# activation bytes per image pair and pixel (both images' five normalised taps, the largest
+# transient convolution output, the inputs), measured from the layer shapes, rounded up
+BYTES_PER_PIXEL = {"alex": 120, "vgg": 1300}
+
+
+def _batch(sample, net: str, frames: np.ndarray) -> int:
+    from .sample import batch_for
+
+    h, w = frames.shape[1:3]
+    return batch_for(sample.options, BYTES_PER_PIXEL[net] * h * w)
 
 
 def _lpips_clip(sample, *, net: str) -> ClipValue:
@@ -46,7 +54,7 @@ def _lpips_clip(sample, *, net: str) -> ClipValue:
 
     model = lpips_model(net, sample.options.device)
     c = sample.conformed()
-    d = lpips_distances(model, c.pred, c.gt, batch_size=_batch(sample))
+    d = lpips_distances(model, c.pred, c.gt, batch_size=_batch(sample, net, c.gt))
     return ClipValue(float(d.mean()), len(d), series=d.astype(np.float32), notes=list(c.notes),
                      extra={"net": net})
 
@@ -59,7 +67,7 @@ def _lpips_face_clip(sample, *, net: str, size: int) -> ClipValue:
     if not len(p):
         raise MetricSkipped("no frame inside the GT face track")
     model = lpips_model(net, sample.options.device)
-    d = lpips_distances(model, p, g, batch_size=_batch(sample))
+    d = lpips_distances(model, p, g, batch_size=_batch(sample, net, g))
     series = np.full(len(ok), np.nan)
     series[ok] = d
     return ClipValue(float(d.mean()), len(d), series=series.astype(np.float32), notes=notes,

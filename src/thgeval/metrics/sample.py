@@ -252,3 +252,21 @@ class Sample:
         if key not in self.media.memo:
             self.media.memo[key] = compute()
         return self.media.memo[key]
+
+
+def batch_for(options: SampleOptions, item_bytes: float, *, cap: int = 256) -> int:
+    """Items per network call: ``options.batch_size`` when given, else what fits a share of
+    the device's free memory (CUDA: 40 % of ``mem_get_info``'s free bytes; CPU: 1 GB, since
+    larger batches gain nothing there) at ``item_bytes`` of activations per item, 1…``cap``."""
+    if options.batch_size:
+        return max(1, int(options.batch_size))
+    budget = 1e9
+    if str(options.device).startswith("cuda"):
+        try:
+            import torch
+
+            free, _ = torch.cuda.mem_get_info(torch.device(options.device))
+            budget = 0.4 * free
+        except Exception:  # no CUDA here: the metric's own device error will say so
+            pass
+    return int(min(cap, max(1, budget // max(item_bytes, 1.0))))

@@ -82,6 +82,7 @@ def evaluate(
     transcripts: str | os.PathLike | dict[str, str] | None = None,
     hypotheses: dict[str, str | os.PathLike | dict[str, str]] | None = None,
     device: str = "cpu",
+    batch_size: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     every_variant: bool = False,
     protocol: str | None = None,
@@ -107,6 +108,7 @@ def evaluate(
     hypotheses : ``{method: file or dict}`` of a recogniser's transcripts of each method's
         clips (``real`` for the GT clips).
     device : ``cpu`` or ``cuda`` for network metrics.
+    batch_size : items per network call; None: each metric chooses from the device's free memory.
     cache_dir : face tracks and set-metric features (default ``$THGEVAL_HOME/cache``).
     every_variant : compute every variant of each requested metric (the disagreement report).
     protocol : a paper's protocol (``thgeval protocols``): its layout, metric variants and
@@ -128,7 +130,7 @@ def evaluate(
         references=list_references(references) if references else {},
         transcripts=_texts(transcripts),
         hypotheses={m: _texts(h) for m, h in (hypotheses or {}).items()},
-        options=SampleOptions(policy=policy, device=device, cache_dir=cache_root),
+        options=SampleOptions(policy=policy, device=device, cache_dir=cache_root, batch_size=batch_size),
         features=FeatureCache(cache_root / "features"),
     )
     store = Store(out)
@@ -150,6 +152,7 @@ def evaluate(
             "verified": proto.verified, "metrics": list(proto.metrics), "unavailable": proto_problems,
             "filelist": str(filelist) if filelist else None, "data_root": str(data_root) if data_root else None},
         "device": device,
+        "batch_size": batch_size,
         "references": str(references) if references else None,
         "transcripts": len(side.transcripts) or None,
         "hypotheses": sorted(side.hypotheses) or None,
