@@ -11,6 +11,7 @@ import pytest
 
 from thgeval.datasets import adapters, get_adapter, open_dataset
 from thgeval.errors import ConfigError
+from _bench_util import feeds_bench
 
 VOX = ["00002", "00010", "00015", "00086", "00098", "00104"]
 
@@ -57,6 +58,7 @@ def test_lrs2(media, tmp_path):
     with pytest.raises(ConfigError, match="not redistributable"):
         open_dataset("lrs2", tmp_path, "val")
     rep = open_dataset("lrs2", tmp_path, "test", probe=True)
+    feeds_bench(tmp_path, rep, "lrs2", "test", probe=True)
     assert rep.expected == 4 and rep.found == 3
     by = rep.by_id()
     assert by["5535415699068794046/00001"].transcript == "WHEN YOU'RE COOKING CHIPS AT HOME"
@@ -81,6 +83,7 @@ def test_lrs3(media, tmp_path):
     (tmp_path / "test" / "broken" / "00001.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
     (tmp_path / "test" / "broken" / "00001.txt").write_text("Text:  CUT SHORT\n")
     rep = open_dataset("lrs3", tmp_path, "test", probe=True)
+    feeds_bench(tmp_path, rep, "lrs3", "test", probe=True)
     assert rep.expected is None  # no list: every clip of the folder
     assert kinds(rep) == {("no-transcript", "talk2AAAAAA/00001"), ("unreadable", "broken/00001")}
     assert rep.found == 3 and rep.by_id()["talk1AAAAAA/00001"].transcript == "SOME WORDS 1"
@@ -102,6 +105,7 @@ def test_lrw(media, tmp_path):
     link(data / "ABOUT" / "val" / "ABOUT_00001.mp4", media / "voxceleb2" / "00015.mp4")
     (data / "WORLD" / "test").mkdir(parents=True)
     rep = open_dataset("lrw", tmp_path, "test", probe=True)
+    feeds_bench(tmp_path, rep, "lrw", "test", probe=True)
     assert rep.expected == 100 and rep.found == 2
     assert ("unexpected", "ABOUT/test/ABOUT_00077") in kinds(rep)
     assert len(rep.problems_of("missing")) == 48 + 50
@@ -125,6 +129,7 @@ def test_voxceleb2(media, tmp_path):
     meta.write_text("VoxCeleb2 ID ,VGGFace2 ID ,Gender ,Set \nid00000 ,n1 ,m ,test \nid00001 ,n2 ,f ,test \n"
                     "id00002 ,n3 ,f ,test \nid09999 ,n4 ,m ,dev \nid00123 ,n5 ,m ,test \n")
     rep = open_dataset("voxceleb2", tmp_path, "test", probe=True, meta=str(meta))
+    feeds_bench(tmp_path, rep, "voxceleb2", "test", probe=True, meta=str(meta))
     assert rep.found == 7 and rep.expected is None
     assert kinds(rep) == {("unexpected", "id09999"), ("missing", "id00123"), ("size", "id09999/gridclipxxx/00001")}
     r = rep.by_id()["id00000/yt0xxxxxxxx/00001"]
@@ -152,6 +157,7 @@ def test_fomm_vox(media, tmp_path):
     (test / "id10283#DDDDDDDDDDD#000010#000110").mkdir()
     link(test / "id10999#ZZZZZZZZZZZ#000001#000002.mp4", media / "voxceleb2" / "00015.mp4")
     rep = open_dataset("fomm-vox", tmp_path, "test", probe=True, size=224)
+    feeds_bench(tmp_path, rep, "fomm-vox", "test", probe=True, size=224)
     assert rep.expected == 4 and rep.found == 2
     ks = kinds(rep)
     assert ks == {("frames", f"id10281#BBBBBBBBBBB#000005#{5 + n['00010'] + 40:06d}"),
@@ -184,6 +190,7 @@ def test_hdtf(media, tmp_path):
     synthetic_clip(clips / "WRA_AdamSchiff_000.mp4", 64, audio=False)
     link(clips / "Radio1_0.mp4", media / "voxceleb2" / "00086.mp4")  # MRzzm's naming, not the flat one
     rep = open_dataset("hdtf", tmp_path, "all", probe=True, metadata=str(meta))
+    feeds_bench(tmp_path, rep, "hdtf", "all", probe=True, metadata=str(meta))
     assert kinds(rep) == {("excluded", "RD_Radio11_001"), ("excluded", "WRA_NoRes_000"),
                           ("bad-name", "Radio1_0"), ("no-audio", "WRA_AdamSchiff_000")}
     assert rep.expected == 3 and rep.found == 3
@@ -211,6 +218,7 @@ def test_mead(media, tmp_path):
     tr.write_text("M003_level_3_angry_001 SHE HAD YOUR DARK SUIT IN GREASY WASH WATER ALL YEAR\n"
                   "M030_hap_2_014 ARE YOUR GRADES HIGHER OR LOWER THAN NANCY'S\n")
     rep = open_dataset("mead", tmp_path, "test", transcripts=str(tr), probe=True)
+    feeds_bench(tmp_path, rep, "mead", "test", probe=True, transcripts=str(tr))
     assert sorted(rep.by_id()) == ["M003_ang_3_001", "M003_neu_1_002", "M030_hap_2_014", "W009_sad_1_030"]
     assert kinds(rep) == {("missing", "W015"), ("bad-name", "clip"), ("no-transcript", "M003_neu_1_002"),
                           ("no-transcript", "W009_sad_1_030")}
@@ -237,6 +245,7 @@ def test_crema_d(media, tmp_path):
         '"Stimulus_Number","Filename"\n1,"1001_DFA_ANG_XX"\n2,"1001_IEO_HAP_HI"\n3,"1076_MTI_NEU_XX"\n'
         '4,"1091_WSI_FEA_XX"\n5,"1037_DFA_ANG_XX"\n')
     rep = open_dataset("crema-d", tmp_path, "all", probe=True)
+    feeds_bench(tmp_path, rep, "crema-d", "all", probe=True)
     assert rep.expected == 5 and rep.found == 3
     assert kinds(rep) == {("excluded", "1076_MTI_NEU_XX"), ("missing", "1091_WSI_FEA_XX"),
                           ("no-audio", "1037_DFA_ANG_XX")}

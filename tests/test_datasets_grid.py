@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _bench_util import feeds_bench
 from thgeval.datasets import open_dataset
 from thgeval.datasets.grid import (LHOTSE_ALIGN_FIX, parse_align, parse_id_list, transcript_from_align,
                                    transcript_from_name, words_from_name)
@@ -154,6 +155,7 @@ def test_planted_problems(media, tmp_path):
 
     rep = open_dataset("grid", tmp_path, "unseen-test", probe=True)
     kinds = {(p.kind, p.id) for p in rep.problems}
+    feeds_bench(tmp_path, rep, "grid", "unseen-test", probe=True)
     assert ("missing", "s1/bgaa1a") in kinds
     assert ("unreadable", "s2/lgaz9s") in kinds
     assert {("fps", "s1/sgbz4n"), ("size", "s1/sgbz4n"), ("frames", "s1/sgbz4n"), ("no-audio", "s1/sgbz4n")} <= kinds

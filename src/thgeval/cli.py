@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import __version__
 from .cli_align import add_align_parser, cmd_align
+from .cli_bench import add_bench_parser, cmd_bench
 from .errors import ThgevalError
 
 EXIT_OK, EXIT_CLIP_FAILED, EXIT_USAGE = 0, 1, 2
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     wp.add_argument("name", metavar="NAME")
 
     add_align_parser(sub)
+    add_bench_parser(sub)
 
     d = sub.add_parser("demo", help="build a small benchmark from a bundled real portrait and evaluate it")
     d.add_argument("--out", metavar="DIR", default="thgeval-demo", help="folder for the clips and results")
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "protocols": cmd_protocols,
                 "weights": cmd_weights, "lipsync": cmd_lipsync, "datasets": cmd_datasets,
-                "align": cmd_align}[args.command](args)
+                "align": cmd_align, "bench": cmd_bench}[args.command](args)
     except ThgevalError as e:
         _err(str(e))
         return EXIT_USAGE
