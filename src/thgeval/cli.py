@@ -159,26 +159,42 @@ def print_result(console, result, board) -> None:
 
     from .report.leaderboard import fmt
 
-    t = Table(title="Leaderboard: mean ± std over clips")
-    t.add_column("method", style="bold")
+    def text_of(c) -> str:
+        if c.mean is None:
+            return "skipped" if c.skipped else ("failed" if c.failed else "–")
+        text = fmt(c.mean) + (f" ± {fmt(c.std)}" if c.n > 1 and c.std is not None and c.std == c.std else "")
+        return text + (f" ({c.n} ok)" if c.failed or c.skipped else "")
+
+    # a metric no method could compute is one line, not an empty column
+    shown, skipped = [], []
     for ref in board.metrics:
-        unit = f" {ref.metric.unit}" if ref.metric.unit else ""
-        t.add_column(escape(f"{ref.metric.title} {ref.metric.arrow}{unit}"), justify="right")
-    t.add_column("clips", justify="right")
-    for m in board.methods:
-        cells, n = [], 0
-        for ref in board.metrics:
-            c = board.cell(m, ref)
-            n = max(n, c.n + c.failed + c.skipped)
-            if c.mean is None:
-                cells.append("skipped" if c.skipped else ("failed" if c.failed else "–"))
-                continue
-            text = fmt(c.mean) + (f" ± {fmt(c.std)}" if c.n > 1 and c.std is not None and c.std == c.std else "")
-            if c.failed or c.skipped:
-                text += f" ({c.n} ok)"
-            cells.append(text)
-        t.add_row(escape(m), *[escape(x) for x in cells], str(n))
+        cells = [board.cell(m, ref) for m in board.methods]
+        if all(c.mean is None and c.skipped and not c.failed for c in cells):
+            skipped.append((ref, next((r for c in cells for r in c.reasons), "")))
+        else:
+            shown.append(ref)
+    n_clips = {m: max([0] + [board.cell(m, r).n + board.cell(m, r).failed + board.cell(m, r).skipped
+                             for r in board.metrics]) for m in board.methods}
+    titles = [f"{r.metric.title} {r.metric.arrow}" + (f" {r.metric.unit}" if r.metric.unit else "") for r in shown]
+    # wide boards are printed with metrics as rows, so no column is cut to "…"
+    transposed = len(shown) > max(3, (console.width - 12) // 16)
+    t = Table(title="Leaderboard: mean ± std over clips")
+    if transposed:
+        t.add_column("metric", style="bold")
+        for m in board.methods:
+            t.add_column(escape(f"{m} ({n_clips[m]})"), justify="right")
+        for ref, title in zip(shown, titles):
+            t.add_row(escape(title), *[escape(text_of(board.cell(m, ref))) for m in board.methods])
+    else:
+        t.add_column("method", style="bold")
+        for title in titles:
+            t.add_column(escape(title), justify="right")
+        t.add_column("clips", justify="right")
+        for m in board.methods:
+            t.add_row(escape(m), *[escape(text_of(board.cell(m, ref))) for ref in shown], str(n_clips[m]))
     console.print(t)
+    for ref, reason in skipped:
+        console.print(f"[dim]skipped everywhere: {escape(ref.key)} ({escape(reason)})[/dim]", highlight=False)
     console.print("variants: " + escape(", ".join(r.key for r in board.metrics)) + "; 95 % CIs in leaderboard.md")
     from .report.disagreement import variant_disagreement
 
@@ -476,7 +492,7 @@ def cmd_weights(args) -> int:
 def cmd_demo(args) -> int:
     from rich.markup import escape
 
-    from .demo import build, check_order
+    from .demo import DEMO_METRICS, build, check_order
     from .report import write_outputs
 
     console = _console()
@@ -484,7 +500,7 @@ def cmd_demo(args) -> int:
     console.print(f"building the demo benchmark in {root} (Grace Hopper's portrait from matplotlib) …")
     gt_dir, dirs = build(root / "clips", n_clips=args.clips, n_frames=args.frames)
     result = _run_with_progress(console, False, gt=gt_dir, preds={m: d for m, d in dirs.items()},
-                                out=root / "results", workers=args.workers)
+                                out=root / "results", workers=args.workers, metrics=DEMO_METRICS)
     board, _ = write_outputs(result)
     print_result(console, result, board)
     problems = check_order(board)

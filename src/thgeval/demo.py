@@ -19,6 +19,10 @@ from .io import write_clip
 FPS = 25
 SIZE = 256
 
+# What the demo computes: the foundation's fidelity and sharpness metrics, then the face-region
+# and landmark metrics that need no downloaded weights.
+DEMO_METRICS = "psnr,ssim,ms_ssim,cpbd,psnr_face,ssim_face,lmd_mouth,csim"
+
 # (better, worse, metrics): on every listed metric `better` must beat `worse`.
 KNOWN_ORDER = [
     ("identical", "jpeg-mild", ("psnr", "ssim", "ms_ssim")),
