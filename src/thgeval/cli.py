@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_align_parser(sub)
     add_bench_parser(sub)
 
+    c = sub.add_parser("compare", help="paired test of two methods on the same clips (p-value, CI)")
+    c.add_argument("out", metavar="OUT", help="an output folder of `thgeval eval`")
+    c.add_argument("method_a", metavar="A")
+    c.add_argument("method_b", metavar="B")
+    c.add_argument("--metric", required=True, metavar="NAME[@VARIANT]")
+
     d = sub.add_parser("demo", help="build a small benchmark from a bundled real portrait and evaluate it")
     d.add_argument("--out", metavar="DIR", default="thgeval-demo", help="folder for the clips and results")
     d.add_argument("--clips", type=int, default=3, help="clips per method (default: %(default)s)")
@@ -127,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "protocols": cmd_protocols,
                 "weights": cmd_weights, "lipsync": cmd_lipsync, "datasets": cmd_datasets,
-                "align": cmd_align, "bench": cmd_bench}[args.command](args)
+                "align": cmd_align, "bench": cmd_bench, "compare": cmd_compare}[args.command](args)
     except ThgevalError as e:
         _err(str(e))
         return EXIT_USAGE
@@ -216,6 +222,15 @@ def print_result(console, result, board) -> None:
         f"{result.computed} rows computed, {result.reused} reused from the store, "
         f"{result.frames_decoded} frames decoded in {result.seconds:.1f} s → {escape(str(result.out_dir))}"
     )
+
+
+def cmd_compare(args) -> int:
+    from .metrics import resolve
+    from .report.compare import compare_methods
+
+    c = compare_methods(args.out, args.metric, args.method_a, args.method_b)
+    print(c.sentence(resolve(args.metric).metric.unit))
+    return EXIT_OK
 
 
 def cmd_eval(args) -> int:

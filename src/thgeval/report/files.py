@@ -1,4 +1,4 @@
-"""The output folder's files: per_clip.csv, leaderboard.{md,csv,json}, evaluation card."""
+"""The output folder's files: per_clip.csv, leaderboard.{md,csv,json,tex}, evaluation card."""
 
 from __future__ import annotations
 
@@ -40,9 +40,17 @@ def write_outputs(result: RunResult) -> tuple[Leaderboard, list[Path]]:
         _leaderboard_csv(out / "leaderboard.csv", board),
         _leaderboard_json(out / "leaderboard.json", board, result),
         _leaderboard_md(out / "leaderboard.md", board, result),
+        _leaderboard_tex(out / "leaderboard.tex", board),
         _card(out / CARD, result),
     ]
     return board, written
+
+
+def _leaderboard_tex(path: Path, board: Leaderboard) -> Path:
+    from .latex import latex_table
+
+    _atomic_write(path, latex_table(board))
+    return path
 
 
 def _per_clip_csv(path: Path, result: RunResult) -> Path:
