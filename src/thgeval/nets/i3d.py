@@ -16,12 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ThgevalError
+from .state import load_checked, random_state
 
 N_CLASSES = 400
 
@@ -118,20 +117,7 @@ class I3D(nn.Module):
             p.requires_grad_(False)
 
     def load(self, src) -> None:
-        if isinstance(src, dict):
-            state = src
-        else:
-            try:
-                state = torch.load(Path(src), map_location="cpu", weights_only=True)
-            except Exception as e:
-                raise ThgevalError(f"{src}: not a loadable state dict ({type(e).__name__}: {str(e)[:100]})") from None
-        own = self.state_dict()
-        missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
-        bad = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-        if missing or bad:
-            raise ThgevalError(f"not an I3D (i3d_pretrained_400.pt layout) state dict (missing or misshapen: "
-                               f"{', '.join((missing + bad)[:3])})")
-        self.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+        load_checked(self, src, "an I3D (i3d_pretrained_400.pt layout) state dict")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.MaxPool3d_2a_3x3(self.Conv3d_1a_7x7(x))
@@ -154,19 +140,5 @@ def tats_inputs(clips, size: int = 224) -> torch.Tensor:
 
 
 def random_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
-    """Random weights in the checkpoint's layout, scaled so activations stay O(1)."""
-    g = torch.Generator().manual_seed(seed)
-    out = {}
-    for k, v in I3D().state_dict().items():
-        if k.endswith("num_batches_tracked"):
-            out[k] = torch.zeros_like(v)
-        elif k.endswith("running_var"):
-            out[k] = 0.5 + torch.rand(v.shape, generator=g)
-        elif k.endswith("running_mean") or k.endswith("bias"):
-            out[k] = 0.05 * torch.randn(v.shape, generator=g)
-        elif k.endswith("bn.weight"):
-            out[k] = 0.8 + 0.4 * torch.rand(v.shape, generator=g)
-        else:
-            fan_in = int(np.prod(v.shape[1:]))
-            out[k] = torch.randn(v.shape, generator=g) * float(np.sqrt(2.0 / fan_in))
-    return out
+    """Random weights in the released file's layout (tests, benchmarks)."""
+    return random_state(I3D(), seed)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ThgevalError
+from .state import load_checked, random_state
 
 FEATURE_DIM = 2048
 
@@ -73,20 +73,7 @@ class FIDInception(nn.Module):
             p.requires_grad_(False)
 
     def load(self, src) -> None:
-        if isinstance(src, dict):
-            state = src
-        else:
-            try:
-                state = torch.load(Path(src), map_location="cpu", weights_only=True)
-            except Exception as e:
-                raise ThgevalError(f"{src}: not a loadable state dict ({type(e).__name__}: {str(e)[:100]})") from None
-        own = self.state_dict()
-        missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
-        bad = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-        if missing or bad or not isinstance(state, dict):
-            raise ThgevalError(f"not the FID Inception-v3 state dict (missing or misshapen: "
-                               f"{', '.join((missing + bad)[:3])})")
-        self.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+        load_checked(self, src, "the FID Inception-v3 state dict")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """N×3×H×W in [0, 1] → (N, 2048)."""
@@ -122,20 +109,5 @@ def fid_features(model: FIDInception, frames: np.ndarray, *, batch_size: int = 3
 
 
 def random_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
-    """Random weights in the released file's layout, scaled so activations stay O(1) through
-    the 94 convolutions (tests, benchmarks: the real file cannot be downloaded everywhere)."""
-    g = torch.Generator().manual_seed(seed)
-    out = {}
-    for k, v in FIDInception().state_dict().items():
-        if k.endswith("num_batches_tracked"):
-            out[k] = torch.zeros_like(v)
-        elif k.endswith("running_var"):
-            out[k] = 0.5 + torch.rand(v.shape, generator=g)
-        elif k.endswith("running_mean") or k.endswith("bias"):
-            out[k] = 0.05 * torch.randn(v.shape, generator=g)
-        elif k.endswith("bn.weight"):
-            out[k] = 0.8 + 0.4 * torch.rand(v.shape, generator=g)
-        else:
-            fan_in = int(np.prod(v.shape[1:]))
-            out[k] = torch.randn(v.shape, generator=g) * float(np.sqrt(2.0 / fan_in))
-    return out
+    """Random weights in the released file's layout (tests, benchmarks)."""
+    return random_state(FIDInception(), seed)

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from ..errors import ThgevalError
+from .state import read_state
 
 # channels of the five compared layers and the feature-layer index after which each is taken
 LAYERS = {
@@ -40,16 +41,6 @@ def _features(net: str) -> nn.Sequential:
     if net == "vgg":
         return torchvision.models.vgg16(weights=None).features
     raise ThgevalError(f"LPIPS backbone must be 'alex' or 'vgg'; got {net!r}")
-
-
-def _load(path: Path) -> dict:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ThgevalError(f"{path}: not a loadable state dict ({type(e).__name__}: {str(e)[:100]})") from None
-    if not isinstance(state, dict):
-        raise ThgevalError(f"{path}: expected a state dict, found {type(state).__name__}")
-    return state
 
 
 class LPIPS(nn.Module):
@@ -76,7 +67,7 @@ class LPIPS(nn.Module):
 
     def load_backbone(self, src) -> None:
         """A torchvision ``alexnet``/``vgg16`` state dict (file or dict); only ``features.*`` is used."""
-        state = src if isinstance(src, dict) else _load(Path(src))
+        state = read_state(src)
         own = self.features.state_dict()
         got = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
         missing = [k for k in own if k not in got]
@@ -88,7 +79,7 @@ class LPIPS(nn.Module):
 
     def load_heads(self, src) -> None:
         """The lpips package's v0.1 linear heads (``lin{k}.model.1.weight``), file or dict."""
-        state = src if isinstance(src, dict) else _load(Path(src))
+        state = read_state(src)
         for k, head in enumerate(self.heads):
             w = state.get(f"lin{k}.model.1.weight", state.get(f"lin{k}.model.0.weight"))
             if w is None or tuple(w.shape) != tuple(head.weight.shape):
