@@ -77,9 +77,10 @@ def test_interrupted_run_resumes_without_losing_rows(bench):
     kw = dict(metrics=METRICS, out=bench / "out", workers=1)
     seen = []
 
-    def stop_after_two(done, total, clip):
-        seen.append(clip)
-        if done == 2:
+    def stop_after_two(p):
+        seen.append(p.clip)
+        assert p.total == 4 and p.failed == 0 and p.rate > 0 and p.eta is not None and "clips/s" in p.line()
+        if p.done == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma list of name or name@variant (default: every metric that can run here)")
     e.add_argument("--out", metavar="DIR", default="thgeval-out", help="output folder (default: %(default)s)")
     e.add_argument("--workers", type=int, metavar="N", help="processes (default: every core)")
+    e.add_argument("--backend", choices=("inline", "local", "ray"), default="local",
+                   help="inline: this process; local: a process pool over every core; ray: a task per clip "
+                        "on a Ray cluster (default: %(default)s)")
+    e.add_argument("--address", metavar="HOST:PORT", help="the Ray cluster of --backend ray (default: start a local one)")
     e.add_argument("--on-fps-mismatch", choices=FPS_POLICIES, default="resample",
                    help="pred fps differs from GT: resample pred by timestamps (default) or fail the clip")
     e.add_argument("--on-size-mismatch", choices=SIZE_POLICIES, default="pred-to-gt",
@@ -143,18 +147,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_with_progress(console, quiet: bool, **kwargs):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.markup import escape
+    from rich.progress import BarColumn, Progress, TextColumn
 
     from .run import evaluate
 
     if quiet:
         return evaluate(**kwargs)
-    with Progress(TextColumn("[bold]evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  TextColumn("{task.description}"), console=console, transient=True) as bar:
+    with Progress(TextColumn("[bold]evaluating"), BarColumn(), TextColumn("{task.description}"),
+                  console=console, transient=True) as bar:
         task = bar.add_task("", total=None)
 
-        def progress(done, total, clip):
-            bar.update(task, completed=done, total=total, description=clip)
+        def progress(p):  # clips done / failed, rate, ETA, the clip just finished
+            bar.update(task, completed=p.done, total=p.total, description=escape(f"{p.line()} · {p.clip}"))
 
         return evaluate(progress=progress, **kwargs)
 
@@ -244,7 +249,8 @@ def cmd_eval(args) -> int:
     policy = ConformPolicy(args.on_fps_mismatch, args.on_size_mismatch, args.on_length_mismatch)
     result = _run_with_progress(
         console, args.quiet, gt=args.gt, preds=args.pred or None, manifest=args.manifest,
-        metrics=args.metrics, out=args.out, workers=args.workers, policy=policy, retry_failed=args.retry_failed,
+        metrics=args.metrics, out=args.out, workers=args.workers, backend=args.backend, address=args.address,
+        policy=policy, retry_failed=args.retry_failed,
         references=args.ref, transcripts=args.transcripts, hypotheses=_hyp_args(args.hyp),
         device=args.device, batch_size=args.batch_size, cache_dir=args.cache_dir, every_variant=args.all_variants,
         protocol=args.protocol, filelist=args.filelist, data_root=args.data_root,

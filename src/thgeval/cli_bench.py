@@ -11,9 +11,12 @@ def add_bench_parser(sub) -> None:
                                    "output); see thgeval.run.bench for the format.",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("config", metavar="CONFIG.toml")
-    b.add_argument("--backend", choices=("inline", "local"), default="local",
-                   help="inline: one process; local: a process pool over every core (default: %(default)s)")
-    b.add_argument("--workers", type=int, metavar="N", help="processes of the local backend (default: every core)")
+    b.add_argument("--backend", choices=("inline", "local", "ray"), default="local",
+                   help="inline: one process; local: a process pool over every core; ray: a task per clip on a "
+                        "Ray cluster (default: %(default)s)")
+    b.add_argument("--address", metavar="HOST:PORT", help="the Ray cluster of --backend ray (default: start a local one)")
+    b.add_argument("--workers", type=int, metavar="N",
+                   help="processes of the local backend, CPUs of a local Ray instance (default: every core)")
     b.add_argument("--retry-failed", action="store_true", help="recompute rows that failed before")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -30,9 +33,10 @@ def cmd_bench(args) -> int:
     console = _console()
     progress = None
     if not args.quiet:
-        def progress(dataset, done, total, clip):
-            console.print(f"[dim]{escape(dataset)}: {done}/{total} {escape(clip)}[/dim]", highlight=False)
-    outcomes = run_bench(config, backend=args.backend, retry_failed=args.retry_failed, progress=progress)
+        def progress(dataset, p):  # one line per clip: a log survives where a bar does not (batch jobs)
+            console.print(f"[dim]{escape(dataset)}: {escape(p.line())} · {escape(p.clip)}[/dim]", highlight=False)
+    outcomes = run_bench(config, backend=args.backend, address=args.address, retry_failed=args.retry_failed,
+                         progress=progress)
     bad = False
     for oc in outcomes:
         if oc.error:

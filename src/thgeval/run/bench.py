@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 from ..errors import ConfigError, ThgevalError
 
-BACKENDS = ("inline", "local")
+from .backends import BACKENDS
 _DATASET_KEYS = {"name", "adapter", "root", "split", "options", "probe", "gt", "manifest", "methods", "references",
                  "transcripts", "hyp"}
 _TOP_KEYS = {"out", "metrics", "device", "batch_size", "workers", "datasets"}
@@ -158,27 +158,30 @@ class DatasetOutcome:
     board: Any = None  # Leaderboard
 
 
-def run_bench(config: BenchConfig, *, backend: str = "local", retry_failed: bool = False,
-              progress: Callable[[str, int, int, str], None] | None = None) -> list[DatasetOutcome]:
+def run_bench(config: BenchConfig, *, backend: str = "local", address: str | None = None,
+              retry_failed: bool = False, progress: Callable[[str, Any], None] | None = None) -> list[DatasetOutcome]:
     """Evaluate every dataset of a benchmark; a dataset that cannot be read is reported, and
-    the others still run."""
+    the others still run. ``progress(dataset, RunProgress)`` after each clip."""
     from ..datasets import open_dataset
     from ..report.files import write_outputs
     from .engine import evaluate
 
     if backend not in BACKENDS:
         raise ConfigError(f"--backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    if address and backend != "ray":
+        raise ConfigError("--address names a Ray cluster: use it with --backend ray")
     workers = 1 if backend == "inline" else config.workers
     outcomes = []
     for spec in config.datasets:
         out = config.out / spec.name
         oc = DatasetOutcome(spec.name, out)
         outcomes.append(oc)
-        kw: dict[str, Any] = dict(metrics=config.metrics, out=out, workers=workers, device=config.device,
+        kw: dict[str, Any] = dict(metrics=config.metrics, out=out, workers=workers, backend=backend, address=address,
+                                  device=config.device,
                                   batch_size=config.batch_size, retry_failed=retry_failed,
                                   references=spec.references, transcripts=spec.transcripts,
                                   hypotheses=dict(spec.hyp) or None,
-                                  progress=(lambda i, n, clip, _s=spec.name: progress(_s, i, n, clip)) if progress else None)
+                                  progress=(lambda st, _s=spec.name: progress(_s, st)) if progress else None)
         try:
             if spec.adapter:
                 report = open_dataset(spec.adapter, spec.root, spec.split, probe=spec.probe, **spec.options)

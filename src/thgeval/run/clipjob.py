@@ -70,6 +70,14 @@ def run_clip(task: ClipTask) -> ClipOutcome:
         return _Job(task, pool).run()
 
 
+def failed_outcome(task: ClipTask, reason: str) -> ClipOutcome:
+    """Every row the job owed, failed with one reason (its worker crashed or raised)."""
+    rows = _failed_rows(REAL, task.clip, task.real_metrics, reason)
+    for mt in task.methods:
+        rows += _failed_rows(mt.method, task.clip, mt.metrics, reason)
+    return ClipOutcome(task.clip, rows, {})
+
+
 def _split(metrics: dict[str, str]) -> dict[str, dict[str, str]]:
     """Group ``{metric@variant: input_key}`` by kind, frame ones by whether they need GT."""
     out = {"noref": {}, "full": {}, CLIP: {}, SET: {}}

@@ -6,10 +6,8 @@ processes → rows written per clip as each finishes → the run's rows returned
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -20,9 +18,11 @@ from ..io.conform import ConformPolicy
 from ..metrics import FRAME, SET, MetricRef, all_variants, resolve_list
 from ..metrics.sample import SampleOptions
 from ..weights import find as find_weights, home
-from .clipjob import ClipOutcome, ClipTask, MethodTask, run_clip
+from .backends import BACKENDS, run_tasks
+from .clipjob import ClipOutcome, ClipTask, MethodTask
 from .features import FeatureCache, feature_key
 from .inputs import list_references, read_texts
+from .progress import RunProgress
 from .pairing import REAL, Pairing, pair_folders, pair_manifest, pair_wav2lip_filelist, parse_pred_args
 from .setlevel import set_rows
 from .store import FAILED, OK, Row, Store, input_key
@@ -51,21 +51,6 @@ class RunResult:
         return [r for r in self.rows if r.status == FAILED]
 
 
-def _pool_init():
-    # One OpenCV thread per worker: the pool already fills every core.
-    import cv2
-
-    cv2.setNumThreads(1)
-
-
-def _pool_context():
-    # Never fork a parent whose OpenCV / BLAS thread pools are running (children deadlock);
-    # a fork server is a clean process that forks the workers, with thgeval preloaded.
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["thgeval.run.clipjob"])
-    return ctx
-
-
 def evaluate(
     gt: str | os.PathLike | None = None,
     preds: dict[str, str | os.PathLike] | list[str] | None = None,
@@ -74,10 +59,12 @@ def evaluate(
     metrics: str | list[str] | None = None,
     out: str | os.PathLike = "thgeval-out",
     workers: int | None = None,
+    backend: str = "local",
+    address: str | None = None,
     policy: ConformPolicy | None = None,
     retry_failed: bool = False,
     chunk: int = 64,
-    progress: Callable[[int, int, str], None] | None = None,
+    progress: Callable[[RunProgress], None] | None = None,
     references: str | os.PathLike | None = None,
     transcripts: str | os.PathLike | dict[str, str] | None = None,
     hypotheses: dict[str, str | os.PathLike | dict[str, str]] | None = None,
@@ -98,10 +85,12 @@ def evaluate(
     manifest : CSV with ``method, pred, gt`` columns instead of ``gt`` / ``preds``.
     metrics : ``"psnr,ssim@skimage-uniform7"`` or a list; None runs every metric that can run.
     out : output folder; its SQLite store makes a repeated run compute nothing new.
-    workers : processes (default: every core).
+    workers : processes (default: every core; the ray backend: CPUs of a local Ray instance).
+    backend : ``inline`` (this process), ``local`` (a process pool) or ``ray`` (a task per
+        clip on a Ray cluster at ``address``, or a local Ray instance): identical rows.
     policy : how pred is conformed to GT when fps, size or length differ.
     retry_failed : compute rows that failed before again, even with unchanged inputs.
-    progress : called as ``progress(done, total, clip)`` after each clip.
+    progress : called with a :class:`~thgeval.run.progress.RunProgress` after each clip.
     references : folder of source images named like the clips (identity metrics); by default
         those metrics use the first valid GT frame.
     transcripts : ``id text`` file (or dict) of what is said in each clip.
@@ -124,7 +113,9 @@ def evaluate(
     refs = _metrics(metrics)
     if every_variant:
         refs = all_variants(refs)
-    workers = max(1, workers or os.cpu_count() or 1)
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    workers = 1 if backend == "inline" else max(1, workers or os.cpu_count() or 1)
     cache_root = Path(cache_dir) if cache_dir is not None else home() / "cache"
     side = _SideInputs(
         references=list_references(references) if references else {},
@@ -146,6 +137,7 @@ def evaluate(
         ],
         "conform": policy.as_dict(),
         "chunk": chunk,
+        "backend": backend,
         "all_variants": every_variant,
         "protocol": None if proto is None else {
             "name": proto.name, "title": proto.title, "paper": proto.paper, "code": proto.code,
@@ -166,7 +158,8 @@ def evaluate(
                        "its column is missing" for m in proto_problems] if proto else []
         result = RunResult(run_id, store.dir, reused, refs, pairing.methods,
                            unavailable + pairing.problems + problems, config, versions, reused=len(reused))
-        _execute(store, tasks, workers, run_id, result, progress, side.features)
+        _execute(store, tasks, run_id, result, progress, side.features, backend=backend, workers=workers,
+                 address=address)
         set_rows(store, pairing, [r for r in refs if r.metric.kind == SET], side.features, _Hashes(store),
                  run_id, result, retry_failed)
         if proto is not None:
@@ -348,11 +341,11 @@ def _spare_threads(tasks: list[ClipTask], workers: int) -> None:
         t.threads = per_job
 
 
-def _execute(store: Store, tasks: list[ClipTask], workers: int, run_id: int, result: RunResult, progress,
-             features: FeatureCache):
-    total = len(tasks)
+def _execute(store: Store, tasks: list[ClipTask], run_id: int, result: RunResult, progress,
+             features: FeatureCache, *, backend: str, workers: int, address: str | None):
+    state = RunProgress(len(tasks))
 
-    def done(outcome: ClipOutcome, i: int):
+    def done(outcome: ClipOutcome):
         # Features first: a row that says "extracted" must never point at a missing file.
         for (fkey, fsha), arr in outcome.features.items():
             features.put(fkey, fsha, arr)
@@ -362,26 +355,10 @@ def _execute(store: Store, tasks: list[ClipTask], workers: int, run_id: int, res
         result.rows += outcome.rows
         result.computed += len(outcome.rows)
         result.frames_decoded += outcome.frames_decoded
+        state.done += 1
+        state.failed += any(r.status == FAILED for r in outcome.rows)
+        state.clip = outcome.clip
         if progress:
-            progress(i, total, outcome.clip)
+            progress(state)
 
-    if workers == 1 or total <= 1:
-        for i, task in enumerate(tasks, 1):
-            done(run_clip(task), i)
-        return
-    # Bounded submission keeps memory flat for 100k clips; rows land as each clip finishes.
-    with ProcessPoolExecutor(max_workers=min(workers, total), initializer=_pool_init,
-                             mp_context=_pool_context()) as pool:
-        pending, it, n = set(), iter(tasks), 0
-        for task in it:
-            pending.add(pool.submit(run_clip, task))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in finished:
-                n += 1
-                done(f.result(), n)
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending.add(pool.submit(run_clip, nxt))
+    run_tasks(tasks, done, backend=backend, workers=workers, address=address)
