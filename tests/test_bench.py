@@ -91,7 +91,7 @@ def _table(out):
 def test_bench_two_datasets_same_tables_on_every_backend(bench_tree):
     root, text = bench_tree
     tables = {}
-    for backend in ("inline", "local"):
+    for backend in ("inline", "local", "ray"):
         cfg = load_config(_write(root / f"{backend}.toml", text.replace("'OUT'", f"'out_{backend}'")))
         outcomes = run_bench(cfg, backend=backend)
         assert [oc.name for oc in outcomes] == ["grid", "vox"] and not any(oc.error for oc in outcomes)
@@ -102,7 +102,7 @@ def test_bench_two_datasets_same_tables_on_every_backend(bench_tree):
             assert board  # per-dataset leaderboard written
         md = (root / f"out_{backend}" / "bench.md").read_text()
         assert "## grid" in md and "## vox" in md and "| noise |" in md and "| real |" in md
-    assert tables["inline"] == tables["local"]
+    assert tables["inline"] == tables["local"] == tables["ray"]
     # the blurred method is less sharp than the copy on both datasets (the table means something)
     for ds in ("grid", "vox"):
         vals = {}

@@ -7,6 +7,7 @@ the reference it reproduces), never a separate code path.
 from __future__ import annotations
 
 import difflib
+import os
 import importlib.util
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -237,9 +238,48 @@ def all_variants(refs: list[MetricRef]) -> list[MetricRef]:
     return out
 
 
+PLUGINS_ENV = "THGEVAL_PLUGINS"
+_PLUGINS: list[str] = []  # modules imported for their metrics, in order
+
+
 def _load_builtin() -> None:
     # Importing the family modules registers their metrics exactly once.
     from . import (  # noqa: F401
         distribution, face_dynamics, face_region, fidelity, identity, landmarks, lipread, perceptual, sharpness,
         syncnet, transcript,
     )
+    if not _PLUGINS_SEEN:
+        _PLUGINS_SEEN.append(True)
+        from importlib.metadata import entry_points
+
+        names = [ep.module for ep in entry_points(group="thgeval.metrics")]
+        names += [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
+        load_plugins(names)
+
+
+_PLUGINS_SEEN: list[bool] = []
+
+
+def load_plugins(modules) -> list[str]:
+    """Import modules that register metrics of their own (``register(Metric(...))`` at import).
+
+    Plugins come from the ``thgeval.metrics`` entry-point group and the comma list in
+    ``$THGEVAL_PLUGINS``; a run hands the list to its workers, which import the same ones.
+    Returns every plugin module loaded so far.
+    """
+    import importlib
+
+    for name in modules:
+        if name not in _PLUGINS:
+            try:
+                importlib.import_module(name)
+            except ImportError as e:
+                raise UnknownMetricError(f"metric plugin {name!r} cannot be imported: {e}") from None
+            _PLUGINS.append(name)
+    return list(_PLUGINS)
+
+
+def plugins() -> list[str]:
+    """The plugin modules loaded in this process (after the built-in metrics)."""
+    _load_builtin()
+    return list(_PLUGINS)

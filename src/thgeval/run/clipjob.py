@@ -19,6 +19,7 @@ from ..errors import ClipError, MetricSkipped, MismatchError, ThgevalError
 from ..io import ClipReader
 from ..io.conform import ConformPolicy, length_note, plan, resize_frames
 from ..metrics import CLIP, FRAME, SET, ClipValue, resolve
+from ..metrics.registry import load_plugins
 from ..metrics.sample import FRAME_BUDGET_BYTES, PRED, MediaCache, Sample, SampleOptions
 from .features import FeatureCache, extractor_params, feature_key
 from .framepass import Accumulator, feed, one_line, run_in_memory, slices
@@ -51,6 +52,7 @@ class ClipTask:
     options: SampleOptions = field(default_factory=SampleOptions)
     feature_dir: Path | None = None  # the feature cache (read here, written by the engine)
     audio_source: Path | None = None  # the clip whose speech drove the generation, if not GT
+    plugins: tuple[str, ...] = ()  # metric plugin modules the worker must import (as the parent did)
 
 
 @dataclass
@@ -64,6 +66,8 @@ class ClipOutcome:
 
 def run_clip(task: ClipTask) -> ClipOutcome:
     """Compute every requested row of one clip; never raises for bad input."""
+    if task.plugins:
+        load_plugins(task.plugins)
     if task.threads <= 1:
         return _Job(task, None).run()
     with ThreadPoolExecutor(task.threads) as pool:

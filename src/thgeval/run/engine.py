@@ -16,6 +16,7 @@ from .. import __version__
 from ..errors import ConfigError
 from ..io.conform import ConformPolicy
 from ..metrics import FRAME, SET, MetricRef, all_variants, resolve_list
+from ..metrics.registry import plugins
 from ..metrics.sample import SampleOptions
 from ..weights import find as find_weights, home
 from .backends import BACKENDS, run_tasks
@@ -149,6 +150,7 @@ def evaluate(
         "transcripts": len(side.transcripts) or None,
         "hypotheses": sorted(side.hypotheses) or None,
         "cache_dir": str(cache_root),
+        "plugins": plugins() or None,
     }
     run_id = store.start_run(config, versions)
     try:
@@ -310,7 +312,8 @@ def _plan(store: Store, pairing: Pairing, refs, policy, retry_failed, chunk, sid
 
     def task(clip: str) -> ClipTask:
         gt = pairing.gt.get(clip)
-        return ClipTask(clip, gt, {}, [], policy, chunk, gt_sha=sha(gt), reference=side.references.get(clip),
+        return ClipTask(clip, gt, {}, [], policy, chunk, gt_sha=sha(gt), plugins=tuple(plugins()),
+                        reference=side.references.get(clip),
                         transcript=side.transcripts.get(clip), real_hypothesis=side.hypotheses.get(REAL, {}).get(clip),
                         options=side.options, feature_dir=side.features.root, audio_source=pairing.audio.get(clip))
 
