@@ -124,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("method_b", metavar="B")
     c.add_argument("--metric", required=True, metavar="NAME[@VARIANT]")
 
+    rp = sub.add_parser("report", help="one self-contained HTML page of an eval or bench output folder")
+    rp.add_argument("out", metavar="OUT", help="an output folder of `thgeval eval` or `thgeval bench`")
+    rp.add_argument("-o", "--output", metavar="FILE", help="where to write it (default: OUT/report.html)")
+    rp.add_argument("--media", type=int, default=0, metavar="N",
+                    help="first make the lip-sync figure and side-by-side video of N clips per method "
+                         "(OUT/media; -1: every clip); the per-clip table links them (default: %(default)s)")
+    rp.add_argument("--no-video", action="store_true", help="with --media: figures only")
+
     d = sub.add_parser("demo", help="build a small benchmark from a bundled real portrait and evaluate it")
     d.add_argument("--out", metavar="DIR", default="thgeval-demo", help="folder for the clips and results")
     d.add_argument("--clips", type=int, default=3, help="clips per method (default: %(default)s)")
@@ -137,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"eval": cmd_eval, "metrics": cmd_metrics, "demo": cmd_demo, "protocols": cmd_protocols,
                 "weights": cmd_weights, "lipsync": cmd_lipsync, "datasets": cmd_datasets,
-                "align": cmd_align, "bench": cmd_bench, "compare": cmd_compare}[args.command](args)
+                "align": cmd_align, "bench": cmd_bench, "compare": cmd_compare, "report": cmd_report}[args.command](args)
     except ThgevalError as e:
         _err(str(e))
         return EXIT_USAGE
@@ -235,6 +243,25 @@ def cmd_compare(args) -> int:
 
     c = compare_methods(args.out, args.metric, args.method_a, args.method_b)
     print(c.sentence(resolve(args.metric).metric.unit))
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    import json
+    from pathlib import Path
+
+    from .report.html import make_media, write_report
+
+    out = Path(args.out)
+    if args.media:
+        folders = [out]
+        if (out / "bench.json").is_file():
+            folders = [out / n for n in json.loads((out / "bench.json").read_text(encoding="utf-8"))["datasets"]]
+        for f in folders:
+            for line in make_media(f, limit=None if args.media < 0 else args.media, video=not args.no_video):
+                print(f"thgeval: warning: no lip-sync media for {line}", file=sys.stderr)
+    path = write_report(out, args.output)
+    print(f"report: {path}")
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -14,6 +15,7 @@ from .leaderboard import Leaderboard, build, cell_text, column_title
 
 PER_CLIP = "per_clip.csv"
 CARD = "evaluation_card.json"
+PAIRS = "pairs.csv"  # which files were compared: the HTML report's media links start here
 
 
 def _num(v):
@@ -42,6 +44,7 @@ def write_outputs(result: RunResult) -> tuple[Leaderboard, list[Path]]:
         _leaderboard_md(out / "leaderboard.md", board, result),
         _leaderboard_tex(out / "leaderboard.tex", board),
         _card(out / CARD, result),
+        _pairs_csv(out / PAIRS, result),
     ]
     return board, written
 
@@ -62,6 +65,16 @@ def _per_clip_csv(path: Path, result: RunResult) -> Path:
             w.writerow([r.method, r.clip, r.metric, r.variant, "" if r.value is None else repr(float(r.value)),
                         r.status, r.reason, r.notes, r.n_frames])
     os.replace(tmp, path)
+    return path
+
+
+def _pairs_csv(path: Path, result: RunResult) -> Path:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["method", "clip", "pred", "gt"])
+    for method, clip, pred, gt in result.pairs:
+        w.writerow([method, clip, pred or "", gt or ""])
+    _atomic_write(path, buf.getvalue())
     return path
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -46,6 +46,7 @@ class RunResult:
     reused: int = 0
     frames_decoded: int = 0
     seconds: float = 0.0
+    pairs: list = field(default_factory=list)  # (method, clip, pred path, GT path): what was compared
 
     @property
     def failed(self) -> list[Row]:
@@ -159,7 +160,8 @@ def evaluate(
         unavailable = [f"protocol {proto.name}: metric {m} is not available in this thgeval build; "
                        "its column is missing" for m in proto_problems] if proto else []
         result = RunResult(run_id, store.dir, reused, refs, pairing.methods,
-                           unavailable + pairing.problems + problems, config, versions, reused=len(reused))
+                           unavailable + pairing.problems + problems, config, versions, reused=len(reused),
+                           pairs=[(p.method, p.clip, p.pred, p.gt) for p in pairing.pairs])
         _execute(store, tasks, run_id, result, progress, side.features, backend=backend, workers=workers,
                  address=address)
         set_rows(store, pairing, [r for r in refs if r.metric.kind == SET], side.features, _Hashes(store),
