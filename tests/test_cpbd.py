@@ -2,17 +2,37 @@
 
 Reached: equal to the reference to 1e-15 (the same edges, widths and histogram; only the
 last bit of the final division can differ) on 24 real frames from 144×176 to 512×512.
+
+``cpbd@chen2018`` golden values (``CHEN2018_CPBD``): lelechen63/ATVGnet commit
+02d8f8f3eeb1711735af7dd70feacaded4f8d011, ``code/evaluation_matrix.py``: its ``block_process``,
+``cpbd_compute``, ``marziliano_method``, ``get_edge_blk_decision`` and ``matlab_sobel_edge``
+copied into a scratch module outside the project (imports reduced to math, numpy, scipy.ndimage
+``correlate``, PIL and ``skimage.feature``) and run on 2026-12-06 under Python 3.12 with numpy
+2.4.6, SciPy 1.17.1, scikit-image 0.26.0 (the dev extra), on ``Image.fromarray(f).convert("L")``
+of each frame of ``real_frames`` below (command: ``python cpbd_golden.py``). Adaptations, each
+only to run it under Python 3 / NumPy 2: ``A.shape[0]/block[0]`` → ``//`` in ``block_process``
+(a float shape is an error), ``np.int`` → ``int`` in ``matlab_sobel_edge`` (removed from
+NumPy), ``int(blk_contrast)`` → ``int(blk_contrast[0, 0])`` (NumPy 2 refuses int() of a 1×1
+array). Tolerance reached: 1.4e-17 (asserted < 1e-12) on all 24 frames.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from thgeval.metrics import cpbd
+from thgeval.metrics import cpbd, resolve
 from thgeval.metrics.sharpness import canny, luma_pil
 
 from _frames_util import decode, still
+
+CHEN2018_CPBD = [0.07055775678146907, 0.08457193816884662, 0.07282545242265032, 0.08151515151515151,
+                 0.06305711455926048, 0.06346890388473464, 0.06426276329882186, 0.03891323400525854,
+                 0.04096075487883337, 0.04337050805452293, 0.023355869698832205, 0.04535179429217293,
+                 0.049893842887473464, 0.0402046783625731, 0.15921115921115922, 0.15705128205128205,
+                 0.1665884561238855, 0.070298769771529, 0.08347978910369068, 0.08886301901435778,
+                 0.08864594309799789, 0.06865318981359937, 0.03486586708384031, 0.16415319518281438]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +72,8 @@ def test_canny_equals_skimage(real_frames):
     for f in real_frames[::4]:
         g = luma_pil(f).astype(np.float64)
         assert np.array_equal(canny(g), feature.canny(g))
+        g32 = g.astype(np.float32)  # scikit-image keeps float32 (ATVGnet's input type) in float32
+        assert np.array_equal(canny(g32), feature.canny(g32))
 
 
 @pytest.mark.media
@@ -71,3 +93,25 @@ def test_batch_equals_frames_and_edge_cases(frames):
     assert cpbd(big[0, :, :, 1]) == cpbd(big[0, :, :, 1:2])  # grey (H, W) and (H, W, 1)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         cpbd(big[0] / 255.0)
+
+
+@pytest.mark.media
+def test_cpbd_chen2018_golden(real_frames):
+    ours = np.array([cpbd(f, **resolve("cpbd@chen2018").params()) for f in real_frames])
+    assert len(ours) == len(CHEN2018_CPBD) >= 20
+    assert np.abs(ours - CHEN2018_CPBD).max() < 1e-12, np.abs(ours - CHEN2018_CPBD).max()
+    assert np.abs(ours - [cpbd(f) for f in real_frames]).min() > 0.05  # far from the package's value
+
+
+def test_chen2018_params_each_matter():
+    """Each ATVGnet difference moves the value on a textured frame; the default stays the package's."""
+    rng = np.random.default_rng(3)
+    f = cv2.resize(rng.integers(0, 256, (40, 40), dtype=np.uint8), (256, 192), interpolation=cv2.INTER_CUBIC)
+    f = np.repeat((f // 8 * 8)[..., None], 3, axis=2)  # plateaus, so the right-side rule matters
+    chen = dict(resolve("cpbd@chen2018").params())
+    full = cpbd(f, **chen)
+    assert resolve("cpbd").params() == {} and cpbd(f) != full
+    for k in ("sobel_threshold", "thinning", "sharp_bins", "plateaus_right"):
+        other = dict(chen)
+        other.pop(k)
+        assert cpbd(f, **other) != full, k

@@ -120,10 +120,11 @@ def test_all_variants_and_disagreement(tmp_path):
         write_clip(a / f"c{i}.mp4", np.clip(f + rng.normal(0, 6, f.shape), 0, 255).astype(np.uint8), 25, lossless=True)
         write_clip(b / f"c{i}.mp4", np.clip(f.astype(int) // 2 + 64, 0, 255).astype(np.uint8), 25, lossless=True)
     r = evaluate(gt, {"a": a, "b": b}, metrics="ssim", every_variant=True, out=tmp_path / "o", workers=1)
-    assert {x.variant for x in r.rows if x.metric == "ssim"} == {"skimage-gaussian", "skimage-uniform7"}
+    every = {"skimage-gaussian", "skimage-uniform7", "skimage-uniform7-gray", "cmvq", "piq"}
+    assert {x.variant for x in r.rows if x.metric == "ssim"} == every
     board, _ = write_outputs(r)
     (d,) = variant_disagreement(board)
-    assert d.metric == "ssim" and set(d.variants) == {"skimage-gaussian", "skimage-uniform7"}
+    assert d.metric == "ssim" and set(d.variants) == every
     assert d.variant_spread["a"] > 0 and d.method_spread["skimage-gaussian"] > 0
     assert "Variant disagreement" in (tmp_path / "o" / "leaderboard.md").read_text()
 

@@ -13,12 +13,28 @@ import numpy as np
 
 from ..errors import MetricSkipped
 from ._frames import check_pair, unbatch
-from .registry import Metric, Variant, register
+from .registry import POOLED_FRAMES, Metric, Variant, register
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 
-def psnr(pred, gt, *, data_range: float = 255.0):
+def to_gray(frames: np.ndarray, gray: str | None) -> np.ndarray:
+    """RGB batch (T, H, W, 3) → grey batch (T, H, W, 1) by the named conversion.
+
+    ``"cv2"``: OpenCV's ``cvtColor(…, COLOR_BGR2GRAY)`` on the BGR frame THG scripts read with
+    ``cv2.imread`` (BT.601 0.299 R + 0.587 G + 0.114 B in OpenCV's fixed point, rounded to
+    uint8 for uint8 input). None leaves the frames as they are.
+    """
+    if gray is None or frames.shape[-1] == 1:
+        return frames
+    if gray != "cv2":
+        raise ValueError(f"gray must be None or 'cv2'; got {gray!r}")
+    # RGB2GRAY on RGB is BGR2GRAY on the BGR frame the references read from disk.
+    return np.stack([cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY) for f in frames])[..., None]
+
+
+def psnr(pred, gt, *, data_range: float = 255.0, gray: str | None = None, mse_eps: float = 0.0,
+         cap_below: float = 0.0, cap_value: float = math.inf):
     """Peak signal-to-noise ratio, ``10·log10(R² / MSE)`` with the MSE over all pixels and channels.
 
     Parameters
@@ -27,18 +43,28 @@ def psnr(pred, gt, *, data_range: float = 255.0):
         One image (H, W) / (H, W, C) or a batch (T, H, W, C) of equal shape.
     data_range : float
         R, the span of the pixel values (255 for uint8).
+    gray : None or "cv2"
+        Convert RGB frames to grey first (:func:`to_gray`).
+    mse_eps : float
+        Added to the normalised MSE (MSE / R²) inside the logarithm, as piq's ``psnr`` does
+        (1e-8 there: identical frames give 80 dB); when nonzero, the cap below is not used.
+    cap_below, cap_value : float
+        Frames whose normalised MSE is ≤ ``cap_below`` get ``cap_value`` instead. The default
+        (0, ``inf``) gives ``inf`` for identical frames; many THG scripts return 100 there
+        (DisCo: ``mse == 0``; common_metrics_on_video_quality: ``mse < 1e-10`` on [0, 1] data).
 
     Returns
     -------
     float or ndarray
-        PSNR in dB, per frame for a batch. Identical frames give ``inf`` (some THG scripts
-        report 100 instead; thgeval keeps ``inf`` and the leaderboard prints ∞).
+        PSNR in dB, per frame for a batch. Identical frames give ``inf`` by default (the
+        leaderboard prints ∞).
 
     Notes
     -----
-    Equals ``skimage.metrics.peak_signal_noise_ratio(gt, pred, data_range=R)`` per frame.
+    The defaults equal ``skimage.metrics.peak_signal_noise_ratio(gt, pred, data_range=R)`` per frame.
     """
     p, g, single = check_pair(pred, gt)
+    p, g = to_gray(p, gray), to_gray(g, gray)
     out = np.empty(len(p))
     n = p[0].size
     for i, (a, b) in enumerate(zip(p, g)):
@@ -46,7 +72,13 @@ def psnr(pred, gt, *, data_range: float = 255.0):
             sse = cv2.norm(np.ascontiguousarray(a), np.ascontiguousarray(b), cv2.NORM_L2SQR)
         else:
             sse = float(np.sum((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-        out[i] = math.inf if sse == 0 else 10.0 * math.log10(data_range**2 / (sse / n))
+        mse_n = sse / n / data_range**2
+        if mse_eps:
+            out[i] = -10.0 * math.log10(mse_n + mse_eps)  # piq: no cap, the eps bounds it
+        elif mse_n <= cap_below:
+            out[i] = cap_value
+        else:
+            out[i] = 10.0 * math.log10(data_range**2 / (sse / n))  # the default's exact arithmetic
     return unbatch(out, single)
 
 
@@ -101,7 +133,8 @@ def _check_window(shape, win_size: int) -> None:
 
 
 def ssim(pred, gt, *, data_range: float = 255.0, window: str = "gaussian", win_size: int = 11,
-         sigma: float = 1.5, sample_covariance: bool = False, K1: float = 0.01, K2: float = 0.03):
+         sigma: float = 1.5, sample_covariance: bool = False, K1: float = 0.01, K2: float = 0.03,
+         gray: str | None = None, downsample: bool = False):
     """Structural similarity (Wang et al. 2004), the mean SSIM map, averaged over channels.
 
     Parameters
@@ -115,6 +148,11 @@ def ssim(pred, gt, *, data_range: float = 255.0, window: str = "gaussian", win_s
         ``win_size`` box.
     sample_covariance : bool
         Divide local covariances by N−1 (scikit-image's default) instead of N.
+    gray : None or "cv2"
+        Convert RGB frames to grey first (:func:`to_gray`), as DisCo's script does.
+    downsample : bool
+        piq's rule: average-pool both frames by ``f = max(1, round(min(H, W) / 256))`` (f×f
+        blocks, remainder rows and columns dropped) before SSIM when f > 1.
 
     Returns
     -------
@@ -127,7 +165,10 @@ def ssim(pred, gt, *, data_range: float = 255.0, window: str = "gaussian", win_s
     sigma=1.5, use_sample_covariance=False, data_range=255, channel_axis=-1)``, the setting
     of Wang et al.'s paper. ``window="uniform", win_size=7, sample_covariance=True`` equals
     scikit-image's defaults, which ATVGnet's ``compare_ssim`` and many THG scripts use.
-    Like scikit-image, the mean skips a border of ``(win_size − 1) / 2`` pixels.
+    Like scikit-image, the mean skips a border of ``(win_size − 1) / 2`` pixels, which makes
+    the Gaussian setting also equal to the "valid"-region SSIM of
+    common_metrics_on_video_quality's ``calculate_ssim.py`` (OpenCV 11×11 Gaussian σ 1.5 on
+    [0, 1] data, borders cropped by 5) and, with ``downsample=True``, to ``piq.ssim``'s defaults.
 
     References
     ----------
@@ -135,6 +176,9 @@ def ssim(pred, gt, *, data_range: float = 255.0, window: str = "gaussian", win_s
     error visibility to structural similarity", IEEE TIP 13(4), 2004.
     """
     p, g, single = check_pair(pred, gt)
+    p, g = to_gray(p, gray), to_gray(g, gray)
+    if downsample:
+        p, g = _piq_downsample(p), _piq_downsample(g)
     if window == "gaussian":
         r = int(3.5 * sigma + 0.5)
         win_size, filt = 2 * r + 1, _gaussian_filter(sigma, r)
@@ -154,6 +198,18 @@ def ssim(pred, gt, *, data_range: float = 255.0, window: str = "gaussian", win_s
             for x, y in zip(cv2.split(p[i]), cv2.split(g[i]))
         ])
     return unbatch(out, single)
+
+
+def _piq_downsample(frames: np.ndarray) -> np.ndarray:
+    """piq.ssim's average pooling: factor ``max(1, round(min(H, W) / 256))`` (Python's round,
+    half to even), stride = kernel = factor, no padding (PyTorch ``avg_pool2d``)."""
+    f = max(1, round(min(frames.shape[1:3]) / 256))
+    if f == 1:
+        return frames
+    t, h, w, c = frames.shape
+    h, w = h // f, w // f
+    x = frames[:, : h * f, : w * f].astype(np.float32)
+    return x.reshape(t, h, f, w, f, c).mean(axis=(2, 4), dtype=np.float32)
 
 
 def _avg_pool2(x: np.ndarray) -> np.ndarray:
@@ -245,9 +301,29 @@ def _ms_ssim_frames(pred, gt, **params):
 
 register(Metric(
     name="psnr", title="PSNR", higher_is_better=True, needs=frozenset({"gt"}), frame_fn=_psnr_frames,
-    variants={"skimage": Variant("skimage", {"data_range": 255.0},
-                                 "10·log10(255²/MSE) over all pixels and channels, per frame; "
-                                 "scikit-image peak_signal_noise_ratio")},
+    variants={
+        "skimage": Variant("skimage", {"data_range": 255.0},
+                           "10·log10(255²/MSE) over all pixels and channels, per frame; "
+                           "scikit-image peak_signal_noise_ratio",
+                           notes="identical frames give inf"),
+        "cmvq": Variant(
+            "cmvq", {"data_range": 255.0, "cap_below": 1e-10, "cap_value": 100.0},
+            "JunyaoHu/common_metrics_on_video_quality calculate_psnr.py img_psnr: 20·log10(1/√MSE) on [0, 1] "
+            "frames, all channels; 100 when MSE < 1e-10",
+            notes="identical frames (and, on uint8 data, frames whose MSE is below 1e-10·255²) give 100; the "
+                  "reference computes in float32, this in float64 (≈1e-5 dB apart)"),
+        "piq": Variant(
+            "piq", {"data_range": 255.0, "mse_eps": 1e-8},
+            "piq.psnr defaults as called by dc3ea9f/vico_challenge_baseline evaluations/compute_base_metrics.py: "
+            "−10·log10(MSE + 1e-8) on [0, 1] RGB frames",
+            aggregation=POOLED_FRAMES,
+            notes="identical frames give 80 dB (the 1e-8 inside the logarithm); ViCo pools frames"),
+        "disco": Variant(
+            "disco", {"data_range": 255.0, "cap_value": 100.0},
+            "Wangt-CN/DisCo tool/metrics/ssim_l1_lpips_psnr.py psnr_eval: 20·log10(255/√MSE) over all "
+            "channels of the frame, 100 when MSE == 0",
+            notes="identical frames give 100"),
+    },
     default_variant="skimage", version="1", unit="dB", value_range="[0, ∞) dB",
     description="peak signal-to-noise ratio of each frame against its GT frame",
 ))
@@ -262,7 +338,27 @@ register(Metric(
         "skimage-uniform7": Variant(
             "skimage-uniform7", {"window": "uniform", "win_size": 7, "sample_covariance": True, "data_range": 255.0},
             "7×7 uniform window, sample covariance, RGB per channel: scikit-image structural_similarity "
-            "defaults as called by ATVGnet evaluation_matrix.py (compare_ssim)"),
+            "defaults as called by ATVGnet evaluation_matrix.py (compare_ssim) and "
+            "bangskitchen/talking-head-metrics metric.py"),
+        "skimage-uniform7-gray": Variant(
+            "skimage-uniform7-gray",
+            {"window": "uniform", "win_size": 7, "sample_covariance": True, "data_range": 255.0, "gray": "cv2"},
+            "scikit-image structural_similarity defaults on grey frames from OpenCV cvtColor(BGR2GRAY) (uint8): "
+            "Wangt-CN/DisCo tool/metrics/ssim_l1_lpips_psnr.py"),
+        "cmvq": Variant(
+            "cmvq", {"window": "gaussian", "sigma": 1.5, "sample_covariance": False, "data_range": 255.0},
+            "JunyaoHu/common_metrics_on_video_quality calculate_ssim.py: OpenCV 11×11 Gaussian σ 1.5, "
+            "population covariance, 'valid' region (5-px border cropped), per-channel mean, [0, 1] data",
+            notes="the same arithmetic as skimage-gaussian (its border crop is the valid region, and SSIM of "
+                  "x/255 with C = (K·1)² equals SSIM of x with C = (K·255)²); kept as its own name so a "
+                  "protocol can cite it"),
+        "piq": Variant(
+            "piq", {"window": "gaussian", "sigma": 1.5, "sample_covariance": False, "data_range": 255.0,
+                    "downsample": True},
+            "piq.ssim defaults (11×11 Gaussian σ 1.5, valid region, average pooling by round(min(H, W)/256)) as "
+            "called by dc3ea9f/vico_challenge_baseline evaluations/compute_base_metrics.py on [0, 1] RGB frames",
+            aggregation=POOLED_FRAMES,
+            notes="frames under 384 px on the short side are not pooled, so there it equals skimage-gaussian"),
     },
     default_variant="skimage-gaussian", version="1", value_range="[-1, 1]",
     description="structural similarity of each frame against its GT frame",

@@ -58,6 +58,52 @@ def landmark_distance(pred: np.ndarray, gt: np.ndarray, *, points=MOUTH, center:
     raise ValueError(f"reduce must be 'mean' or 'sum'; got {reduce!r}")
 
 
+def dlib_gray_landmarks(frames: np.ndarray, upsample: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """68 landmarks per frame as ATVGnet's ``generating_landmark_lips`` finds them.
+
+    Each RGB frame goes to grey with OpenCV (``cvtColor(BGR2GRAY)`` of the BGR frame the
+    reference reads from disk), dlib's frontal detector runs on it with ``upsample`` (1 there)
+    and the 68-point predictor fits inside each box on the grey image; with several faces the
+    last one wins (the reference overwrites its file per face). Every frame is detected anew:
+    no tracking, no interpolation.
+
+    Returns
+    -------
+    (T, 68, 2) float64 integer pixel coordinates (NaN where no face), (T,) bool detected.
+    """
+    import cv2
+
+    from ..face import models
+
+    det, sp = models.hog_detector(), models.shape_predictor()
+    out = np.full((len(frames), 68, 2), np.nan)
+    found = np.zeros(len(frames), bool)
+    for t, f in enumerate(frames):
+        gray = cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY)
+        rects = det(gray, upsample)
+        if len(rects):
+            shape = sp(gray, rects[len(rects) - 1])
+            out[t] = [(q.x, q.y) for q in shape.parts()]
+            found[t] = True
+    return out, found
+
+
+def _per_frame_pair(sample, upsample: int):
+    """Both sides' per-frame landmarks on the comparison timeline (memoised per sample)."""
+    from ..errors import MetricSkipped
+
+    def build():
+        c = sample.conformed()
+        return dlib_gray_landmarks(c.pred, upsample), dlib_gray_landmarks(c.gt, upsample)
+
+    (a, da), (b, db) = sample.memo(("dlib-gray-landmarks", upsample), build)
+    if not db.any():
+        raise MetricSkipped("no face detected in any GT frame")
+    if not (da & db).any():
+        raise MetricSkipped("no frame where both the generated and the GT face were detected")
+    return a, b, da & db
+
+
 def canonical_landmarks(track, size: int = CANONICAL_SIZE) -> np.ndarray:
     """A track's landmarks mapped by its own smoothed similarity transform onto the canonical
     ``size``×``size`` face template (:func:`thgeval.face.similarity_transforms`): head
@@ -67,7 +113,19 @@ def canonical_landmarks(track, size: int = CANONICAL_SIZE) -> np.ndarray:
     return transform_points(track.landmarks, similarity_transforms(track, size))
 
 
-def _lmd_clip(sample, *, points: str, space: str, center: bool, reduce: str, norm: str) -> ClipValue:
+def _lmd_clip(sample, *, points: str, space: str, center: bool, reduce: str, norm: str,
+              landmarks: str = "track") -> ClipValue:
+    if landmarks == "dlib-gray":
+        # the reference's own landmark finding on every conformed frame (ATVGnet)
+        a, b, use = _per_frame_pair(sample, 1)
+        d = landmark_distance(a, b, points=MOUTH if points == "mouth" else FACE, center=center,
+                              reduce=reduce, norm=norm)
+        n = len(use)
+        notes = list(sample.conformed().notes)
+        if not use.all():
+            notes.append(f"{n - int(use.sum())} of {n} frames excluded (no face detected on a side)")
+        return ClipValue(float(d[use].mean()), int(use.sum()), series=np.where(use, d, np.nan).astype(np.float32),
+                         notes=notes, extra={"unit": "pixels of the GT frame", "frames_excluded": int(n - use.sum())})
     pair = face_pair(sample)
     if space == "canonical":
         a, b = canonical_landmarks(pair.pred_track), canonical_landmarks(pair.gt_track)
@@ -100,14 +158,16 @@ def _lmd_variants(points: str) -> dict[str, Variant]:
     }
     if points == "mouth":
         out["chen2018"] = Variant(
-            "chen2018", dict(base, space="pixels", center=True, reduce="sum"),
-            reference="lelechen63/ATVGnet evaluation_matrix.py compare_landmarks: mouth 48–67, each set minus "
-                      "its centroid, sum over the 20 points of the Euclidean distance, pooled over frames",
+            "chen2018", dict(base, space="pixels", center=True, reduce="sum", landmarks="dlib-gray"),
+            reference="lelechen63/ATVGnet evaluation_matrix.py generating_landmark_lips + compare_landmarks: dlib "
+                      "frontal detector (upsample 1) and 68-point predictor on OpenCV grey frames, every frame; "
+                      "mouth 48–67, each set minus its centroid, sum over the 20 points of the Euclidean "
+                      "distance, pooled over frames",
             aggregation=POOLED_FRAMES,
-            notes="landmarks: thgeval's dlib track (the reference runs dlib's frontal detector with "
-                  "upsampling 1 on every frame: 0.7 px mean landmark difference on GRID)")
+            notes="landmarks found per frame as the reference does, not from thgeval's face track (which "
+                  "moves the value by about 7 % on GRID); frames without a face on either side dropped")
         out["chen2018-paper"] = Variant(
-            "chen2018-paper", dict(base, space="pixels", center=True, reduce="mean"),
+            "chen2018-paper", dict(base, space="pixels", center=True, reduce="mean", landmarks="dlib-gray"),
             reference="Chen et al. 2018/2019 paper formula: as chen2018 but the mean over the 20 points "
                       "(exactly chen2018 / 20); consistent with published LMD values of about 1–3",
             aggregation=POOLED_FRAMES)
@@ -117,11 +177,12 @@ def _lmd_variants(points: str) -> dict[str, Variant]:
 _LMD_SHARED = dict(higher_is_better=False, needs=frozenset({"gt", "face"}), kind=CLIP, version="1",
                    family="face", value_range="≥ 0", unit="px")
 
+# version 2: chen2018 and chen2018-paper find landmarks per frame as ATVGnet does
 register(Metric(
     name="lmd_mouth", title="LMD (mouth)", clip_fn=_lmd_clip, variants=_lmd_variants("mouth"),
     default_variant="canonical", aliases=("m_lmd", "m-lmd", "lmd"),
     description="landmark distance of the mouth (points 48–67) between generated and GT frames, Chen et al. 2018",
-    **_LMD_SHARED))
+    **dict(_LMD_SHARED, version="2")))
 register(Metric(
     name="lmd_face", title="LMD (face)", clip_fn=_lmd_clip, variants=_lmd_variants("face"),
     default_variant="canonical", aliases=("f_lmd", "f-lmd"),
