@@ -193,6 +193,33 @@ def load_clip(path: str | os.PathLike, *, fps: float | None = None, audio: bool 
     return Clip(frames, reader.fps, reader.audio, AUDIO_RATE, reader.info, reader.notes)
 
 
+def load_audio_pcm16(path: str | os.PathLike) -> np.ndarray | None:
+    """The audio track as the int16 samples ``ffmpeg -i path -ac 1 -ar 16000 -acodec pcm_s16le``
+    writes (None when there is none): what SyncNet's reference scripts read back.
+
+    Not :func:`load_audio` scaled: with an integer output format libswresample normalises
+    the down-mix matrix (stereo → mono is ½L + ½R; a float output keeps ≈0.707L + 0.707R,
+    3 dB louder and clipping on loud speech) and resamples in int16, so the samples differ.
+    FFmpeg's ``-async 1`` (Wav2Lip's command) pads only a stream that starts late; this
+    reader does not pad.
+    """
+    path = Path(path)
+    pcm: list[np.ndarray] = []
+    with open_container(path) as container:
+        if not container.streams.audio:
+            return None
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE)
+        try:
+            for frame in container.decode(container.streams.audio[0]):
+                for rf in resampler.resample(frame):
+                    pcm.append(rf.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as e:
+            raise TruncatedClipError(path, f"audio decoding failed (FFmpeg: {e})") from None
+        for rf in resampler.resample(None):
+            pcm.append(rf.to_ndarray().reshape(-1))
+    return np.concatenate(pcm).astype(np.int16) if pcm else np.zeros(0, np.int16)
+
+
 def load_audio(path: str | os.PathLike) -> np.ndarray | None:
     """Only the audio track of a file, mono float32 at 16 kHz (None when it has none).
 

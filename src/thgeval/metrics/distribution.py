@@ -10,7 +10,8 @@ References
 ----------
 M. Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash
 Equilibrium", NeurIPS 2017 (FID; code: mseitzer/pytorch-fid). M. Bińkowski et al.,
-"Demystifying MMD GANs", ICLR 2018 (KID; code: toshas/torch-fidelity).
+"Demystifying MMD GANs", ICLR 2018 (KID; code: toshas/torch-fidelity). G. Parmar et al.,
+"On aliased resizing and surprising subtleties in GAN evaluation", CVPR 2022 (clean-fid).
 """
 
 from __future__ import annotations
@@ -157,8 +158,10 @@ def inception_model(device: str = "cpu"):
     return _model(str(p), (p.stat().st_size, p.stat().st_mtime_ns), device)
 
 
-def inception_features(sample, side: str, *, stride: int = 1) -> np.ndarray:
-    """(N, 2048) FID features of every ``stride``-th native frame of one side of a sample."""
+def inception_features(sample, side: str, *, stride: int = 1, preprocess: str = "pytorch-fid") -> np.ndarray:
+    """(N, 2048) FID features of every ``stride``-th native frame of one side of a sample,
+    with pytorch-fid's or clean-fid's resize and scaling (``preprocess``, see
+    :func:`thgeval.nets.inception_fid.fid_features`)."""
     from ..nets.inception_fid import fid_features
 
     model = inception_model(sample.options.device)
@@ -166,7 +169,7 @@ def inception_features(sample, side: str, *, stride: int = 1) -> np.ndarray:
     from .sample import batch_for
 
     # ≈ 25 MB of activations per 299² image at the widest layers (Conv2d_2b: 64×147×147 floats)
-    return fid_features(model, frames, batch_size=batch_for(sample.options, 25e6))
+    return fid_features(model, frames, batch_size=batch_for(sample.options, 25e6), preprocess=preprocess)
 
 
 inception_features.version = "1"
@@ -206,7 +209,17 @@ register(Metric(
         reference="mseitzer/pytorch-fid: FID Inception-v3 pool3 (2048-d), bilinear resize to 299, [-1, 1]; "
                   f"Fréchet distance of Gaussian fits; {_FRAMES}",
         aggregation=POOLED_FRAMES,
-        notes=f"fewer than {STABLE_N} frames per side: warned (singular covariance)")},
+        notes=f"fewer than {STABLE_N} frames per side: warned (singular covariance)"),
+        "clean": Variant(
+            "clean", {"stride": 1, "preprocess": "clean"},
+            reference="GaParmar/clean-fid 0.1.35 mode 'clean': the same FID Inception-v3 pool3 features on "
+                      "frames resized per channel as float PIL images (bicubic, antialiased) to 299², clipped "
+                      "to 0–255, then (x − 128)/128 (cleanfid/resize.py, inception_torchscript.py); Fréchet "
+                      f"distance as cleanfid.fid.frechet_distance; {_FRAMES}",
+            aggregation=POOLED_FRAMES,
+            notes="parity with clean-fid's resize, its frechet_distance and its file pipeline on shared random "
+                  "weights (tests/test_fid_clean.py); clean-fid's released weights are NVIDIA's TorchScript "
+                  "export of the same TF graph, not used here")},
     default_variant="pytorch-fid",
     description="Fréchet Inception distance between the generated and the GT frames"))
 register(Metric(

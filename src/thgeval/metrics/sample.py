@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import MetricSkipped
-from ..io import ClipInfo, ClipReader, load_audio, probe
+from ..io import ClipInfo, ClipReader, load_audio, load_audio_pcm16, probe
 from ..io.conform import ConformPolicy, plan, resize_frames
 
 PRED, GT = "pred", "gt"
@@ -111,6 +111,13 @@ class MediaCache:
             self._audio[path] = load_audio(path)
         return self._audio[path]
 
+    def audio_pcm16(self, path: Path) -> np.ndarray | None:
+        """A file's audio as FFmpeg's ``pcm_s16le`` mono 16 kHz int16 samples (SyncNet's input)."""
+        key = ("pcm16", path)
+        if key not in self.memo:
+            self.memo[key] = load_audio_pcm16(path)
+        return self.memo[key]
+
     def put_frames(self, path: Path, frames: np.ndarray, audio, notes, fps: float | None = None) -> None:
         """Hand over frames already decoded elsewhere in the job (no second decode)."""
         d = _Decoded.__new__(_Decoded)
@@ -195,17 +202,22 @@ class Sample:
 
         Returns ``(audio, note)``; raises MetricSkipped when none of them has audio.
         """
+        path, note = self.driving_audio_path()
+        return (self.audio(PRED) if path == self.pred_path else self.media.audio(path)), note
+
+    def driving_audio_path(self) -> tuple[Path, str]:
+        """The file :meth:`driving_audio` takes its samples from, and its note."""
         a = self.audio(PRED)
         if a is not None and a.size:
-            return a, ""
+            return self.pred_path, ""
         if self.audio_source is not None:
             s = self.media.audio(self.audio_source)
             if s is not None and s.size:
-                return s, f"pred has no audio: {self.audio_source.name}'s audio used"
+                return self.audio_source, f"pred has no audio: {self.audio_source.name}'s audio used"
         if self.has_gt:
             g = self.audio(GT)
             if g is not None and g.size:
-                return g, "pred has no audio: GT's audio used"
+                return self.path(GT), "pred has no audio: GT's audio used"
         raise MetricSkipped("no audio: neither the clip nor its GT has an audio track")
 
     def conformed(self) -> Conformed:

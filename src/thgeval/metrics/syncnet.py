@@ -15,6 +15,9 @@ scoring is always :func:`thgeval.metrics.lse.sync_scores`. Variants:
 - ``wav2lip-lrs``: Wav2Lip's ``calculate_scores_LRS.py``: no face detection, each whole
   frame after FFmpeg's default JPEG round trip resized to 224×224 (bilinear), native frame
   rate, unweighted mean over videos.
+
+Every variant scores the audio the reference scripts read: the int16 WAV of ``ffmpeg -ac 1
+-ar 16000 -acodec pcm_s16le`` (:func:`thgeval.io.load_audio_pcm16`).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ VARIANTS = {
                   "(cv2 bilinear) after ffmpeg's default JPEG dump, native fps, mean over videos",
         aggregation=MEAN_OF_CLIP_MEANS,
         notes="no face detection: meant for face-cropped clips (LRS2/LRS3/LRW); no fps resampling; "
-              "scoring has parity with syncnet_python, the front end has no golden value from Wav2Lip's script yet",
+              "golden values from Wav2Lip's script (random weights, demo and GRID clips) within 1e-6",
     ),
 }
 
@@ -127,20 +130,21 @@ def syncnet_pass(sample, side: str = PRED, **params) -> SyncScores:
 
 def _compute(sample, side: str, params: dict) -> SyncScores:
     from ..weights import locate
-    from .audio_features import to_int16_scale
-
     if importlib.util.find_spec("torch") is None:
         raise MetricSkipped("SyncNet needs PyTorch: pip install 'thgeval[deep]'")
     wpath = locate("syncnet_v2")
     if side == PRED:
-        audio, note = sample.driving_audio()
+        apath, note = sample.driving_audio_path()
     else:
-        audio, note = sample.audio(side), ""
-        if audio is None or not audio.size:
-            raise MetricSkipped(f"the {side} clip has no audio")
+        apath, note = sample.path(side), ""
+    # The reference scripts score the int16 WAV that `ffmpeg -ac 1 -ar 16000 pcm_s16le`
+    # writes; FFmpeg's integer down-mix and resampling differ from a float decode's.
+    audio = sample.media.audio_pcm16(apath)
+    if audio is None or not audio.size:
+        raise MetricSkipped(f"the {side} clip has no audio")
     bgr, notes = syncnet_frames(sample, side, **params)
     emb = embedder_for(wpath, sample.options.device, sample.options.batch_size)
-    res = score_arrays(emb, bgr, to_int16_scale(audio), params.get("vshift", VSHIFT))
+    res = score_arrays(emb, bgr, audio.astype(np.float64), params.get("vshift", VSHIFT))
     res.notes = ([note] if note else []) + notes + res.notes
     return res
 

@@ -7,8 +7,17 @@ layout, with the graph's differences from torchvision kept:
 - the last mixed block (``Mixed_7c``) pools its pool branch with a *max* pool;
 - 1008 output classes (unused: features are the 2048-d global average pool).
 
-Input: frames in [0, 1], resized to 299×299 (bilinear, ``align_corners=False``), scaled to
-[−1, 1]. Output: (N, 2048) pool3 features.
+Input, two front ends (``preprocess``):
+
+- ``"pytorch-fid"``: frames in [0, 1], resized to 299×299 inside the network (bilinear,
+  ``align_corners=False``), scaled to [−1, 1];
+- ``"clean"`` (GaParmar/clean-fid, mode "clean"): each channel resized to 299×299 as a
+  32-bit float PIL image with PIL's antialiased bicubic and clipped to 0–255
+  (``cleanfid/resize.py``, ``make_resizer("PIL", False, "bicubic", (299, 299))``), then
+  ``(x − 128) / 128`` as its TorchScript wrapper does (``cleanfid/inception_torchscript.py``,
+  ``InceptionV3W.forward`` with ``resize_inside=False``).
+
+Output: (N, 2048) pool3 features.
 """
 
 from __future__ import annotations
@@ -76,9 +85,12 @@ class FIDInception(nn.Module):
         load_checked(self, src, "the FID Inception-v3 state dict")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """N×3×H×W in [0, 1] → (N, 2048)."""
+        """N×3×H×W in [0, 1] → (N, 2048) (pytorch-fid's resize and scaling)."""
         x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
-        x = 2 * x - 1
+        return self.trunk(2 * x - 1)
+
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """N×3×299×299 already scaled to the graph's [−1, 1] → (N, 2048)."""
         for name in ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3"):
             x = getattr(self, name)(x)
         x = F.max_pool2d(x, kernel_size=3, stride=2)
@@ -95,16 +107,48 @@ class FIDInception(nn.Module):
         return x.mean(dim=(2, 3))
 
 
+CLEAN_SIZE = 299
+
+
+def clean_resize(frame: np.ndarray, size: int = CLEAN_SIZE) -> np.ndarray:
+    """clean-fid's "clean" resize of one H×W×3 frame: each channel as a mode-"F" (float32)
+    PIL image, ``Image.BICUBIC`` (PIL antialiases when downscaling), clipped to 0–255;
+    (size, size, 3) float32. Float per channel, so no uint8 quantisation after the filter
+    (Parmar et al. 2022, "On aliased resizing and surprising subtleties in GAN evaluation")."""
+    from PIL import Image
+
+    out = np.empty((size, size, 3), np.float32)
+    for c in range(3):
+        img = Image.fromarray(np.ascontiguousarray(frame[..., c], dtype=np.float32))  # 2-D float32: mode "F"
+        out[..., c] = np.asarray(img.resize((size, size), resample=Image.BICUBIC))
+    return np.clip(out, 0, 255, out=out)
+
+
+PREPROCESS = ("pytorch-fid", "clean")
+
+
 @torch.inference_mode()
-def fid_features(model: FIDInception, frames: np.ndarray, *, batch_size: int = 32) -> np.ndarray:
-    """(N, 2048) float32 pool3 features of T×H×W×3 uint8 RGB frames (pixel / 255, as
-    pytorch-fid's image loader gives them)."""
+def fid_features(model: FIDInception, frames: np.ndarray, *, batch_size: int = 32,
+                 preprocess: str = "pytorch-fid") -> np.ndarray:
+    """(N, 2048) float32 pool3 features of T×H×W×3 uint8 RGB frames.
+
+    ``preprocess="pytorch-fid"``: pixel / 255 (as pytorch-fid's image loader gives them),
+    bilinear resize in the network. ``"clean"``: :func:`clean_resize`, then
+    ``(x − 128) / 128`` (clean-fid's order of float32 operations).
+    """
+    if preprocess not in PREPROCESS:
+        raise ValueError(f"preprocess must be one of {PREPROCESS}; got {preprocess!r}")
     device = next(model.parameters()).device
     out = np.empty((len(frames), FEATURE_DIM), np.float32)
     for s in range(0, len(frames), batch_size):
-        t = torch.from_numpy(np.ascontiguousarray(frames[s:s + batch_size])).to(device)
-        x = t.permute(0, 3, 1, 2).float().div_(255.0)
-        out[s:s + len(x)] = model(x).float().cpu().numpy()
+        chunk = frames[s:s + batch_size]
+        if preprocess == "clean":
+            x = torch.from_numpy(np.stack([clean_resize(f) for f in chunk])).to(device).permute(0, 3, 1, 2)
+            feats = model.trunk((x - 128) / 128)
+        else:
+            t = torch.from_numpy(np.ascontiguousarray(chunk)).to(device)
+            feats = model(t.permute(0, 3, 1, 2).float().div_(255.0))
+        out[s:s + len(chunk)] = feats.float().cpu().numpy()
     return out
 
 
