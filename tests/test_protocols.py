@@ -82,7 +82,7 @@ def test_wav2lip_filelist_pairs_by_line_index(tmp_path):
     assert rows[("real", "0", "toy_drive")].status == "ok" and rows[("real", "0", "toy_drive")].notes == ""
     assert any("7.mp4 matches no line" in p for p in r.problems)
     assert any("lse_d@wav2lip-lrs" in p for p in r.problems) or resolve("lse_d@wav2lip-lrs")
-    card = write_outputs(r)[1][-1]
+    card = next(p for p in write_outputs(r)[1] if p.name == "evaluation_card.json")
     assert json.loads(card.read_text())["config"]["protocol"]["name"] == "wav2lip-lrs2"
 
 
