@@ -284,6 +284,9 @@ def cmd_eval(args) -> int:
     )
     board, _ = write_outputs(result)
     print_result(console, result, board)
+    from .report.html import write_report
+
+    console.print(f"report: {write_report(result.out_dir)}", highlight=False)
     return EXIT_CLIP_FAILED if result.failed else EXIT_OK
 
 
@@ -551,6 +554,9 @@ def cmd_demo(args) -> int:
                                 out=root / "results", workers=args.workers, metrics=DEMO_METRICS)
     board, _ = write_outputs(result)
     print_result(console, result, board)
+    from .report.html import write_report
+
+    console.print(f"report: {write_report(result.out_dir)}", highlight=False)
     problems = check_order(board)
     if problems:
         for p in problems:

@@ -52,4 +52,8 @@ def cmd_bench(args) -> int:
         if len(oc.problems) > 20:
             console.print(f"  … {len(oc.problems) - 20} more problems in {escape(str(config.out / 'bench.md'))}")
     console.print(f"tables: {escape(str(config.out / 'bench.md'))}, {escape(str(config.out / 'bench.json'))}")
+    if any(oc.board is not None for oc in outcomes):
+        from .report.html import write_report
+
+        console.print(f"report: {escape(str(write_report(config.out)))}")
     return EXIT_CLIP_FAILED if bad else EXIT_OK
