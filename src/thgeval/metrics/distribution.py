@@ -363,4 +363,5 @@ register(Metric(
                   "take sliding windows instead)"),
     },
     default_variant="stylegan-v",
-    description="Fréchet video distance between I3D features of the generated and the GT clips (16-frame windows or whole clips)"))
+    description="Fréchet video distance between I3D features of the generated and the GT clips "
+                "(16-frame windows or whole clips)"))
