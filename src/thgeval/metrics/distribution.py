@@ -251,58 +251,78 @@ def video_windows(frames: np.ndarray, clip_len: int, step: int) -> np.ndarray:
 def _video_model(kind: str, path: str, stamp: tuple, device: str):
     import torch
 
-    if kind == "torchscript":
+    opts = _DETECTORS[kind][1]
+    if opts is None:
         return torch.jit.load(path, map_location=device).eval()
     from ..nets.i3d import I3D
 
-    return I3D(path).to(device)
+    return I3D(path, **opts).to(device)
 
 
 def _video_detector(kind: str, device: str):
     from ..weights import locate
 
-    p = Path(locate(_FVD_WEIGHTS[kind]))
+    p = Path(locate(_DETECTORS[kind][0]))
     return _video_model(kind, str(p), (p.stat().st_size, p.stat().st_mtime_ns), device)
 
 
-def i3d_features(sample, side: str, *, detector: str, clip_len: int, step: int, size: int | None) -> np.ndarray:
+def i3d_features(sample, side: str, *, detector: str, clip_len: int | None, step: int, size: int | None,
+                 prep: str | None = None, min_len: int = 1) -> np.ndarray:
     """(W, 400) I3D features of the ``clip_len``-frame windows (every ``step`` frames) of a
-    side's native frames.
+    side's native frames; ``clip_len=None``: the whole clip is one video (at least ``min_len``
+    frames), one feature row per clip.
 
-    ``detector="i3d"`` (TATS / VideoGPT / cd-fvd): frames bilinearly resized to
-    ``size``×``size`` on the 0–255 scale, then 2·x/255 − 1, through thgeval's I3D.
-    ``detector="torchscript"`` (StyleGAN-V): the uint8 frames as they are, N×3×T×H×W, through
-    the TorchScript detector called ``(x, rescale=False, resize=False, return_features=True)``.
+    ``detector``: ``"i3d"`` thgeval's I3D with the VideoGPT / TATS constants, ``"i3d-piergiaj"``
+    with piergiaj/pytorch-i3d's (DisCo), ``"torchscript"`` StyleGAN-V's TorchScript detector,
+    always called ``(x, rescale=False, resize=False, return_features=True)``.
+    ``prep`` (:mod:`thgeval.nets.i3d`): ``"tats"`` bilinear to ``size``² on 0–255 then
+    2·x/255 − 1 (the default for the I3D detectors); ``"cmvq"`` short side to ``size``, centre
+    crop, [−1, 1]; ``"disco"`` PIL float bicubic to ``size``², x/127.5 − 1; None with the
+    TorchScript detector: the uint8 frames as they are, N×3×T×H×W.
     """
     import torch
 
+    from ..nets import i3d
+
     frames = sample.frames(side)
-    starts = video_windows(frames, clip_len, step)
+    if clip_len is None:
+        if len(frames) < min_len:
+            raise MetricSkipped(f"{len(frames)} frames: this FVD needs clips of at least {min_len}")
+        starts, clip_len = np.array([0]), len(frames)
+    else:
+        starts = video_windows(frames, clip_len, step)
     device = sample.options.device
     model = _video_detector(detector, device)
+    prep = prep or (None if detector == "torchscript" else "tats")
+    prepare = {"tats": i3d.tats_inputs, "cmvq": i3d.cmvq_inputs, "disco": i3d.disco_inputs}.get(prep)
     from .sample import batch_for
 
     # ≈ 80 MB of activations per 16×224² window (Conv3d_1a: 64×8×112×112 floats, then 192×8×56×56)
     pixels = (size or 0) ** 2 or frames.shape[1] * frames.shape[2]
-    batch = batch_for(sample.options, 80e6 * pixels / 224 ** 2)
+    batch = batch_for(sample.options, 80e6 * pixels / 224 ** 2 * clip_len / 16)
     out = np.empty((len(starts), FVD_DIM), np.float32)
     with torch.inference_mode():
         for s in range(0, len(starts), batch):
             clips = np.stack([frames[a:a + clip_len] for a in starts[s:s + batch]])  # B×T×H×W×3
-            x = torch.from_numpy(clips).to(device)
-            if detector == "torchscript":
-                feats = model(x.permute(0, 4, 1, 2, 3).contiguous(), rescale=False, resize=False, return_features=True)
+            if prepare is not None:
+                x = prepare(clips, size).to(device)
             else:
-                from ..nets.i3d import tats_inputs
-
-                feats = model(tats_inputs(x, size))
+                x = torch.from_numpy(clips).to(device).permute(0, 4, 1, 2, 3).contiguous()
+            if detector == "torchscript":
+                feats = model(x, rescale=False, resize=False, return_features=True)
+            else:
+                feats = model(x)
             out[s:s + len(clips)] = feats.float().cpu().numpy().reshape(len(clips), -1)[:, :FVD_DIM]
     return out
 
 
 i3d_features.version = "1"
 
-_FVD_WEIGHTS = {"i3d": "i3d-kinetics400", "torchscript": "i3d-torchscript"}
+_DETECTORS = {  # name: (weights, I3D options; None: the TorchScript file)
+    "torchscript": ("i3d-torchscript", None),
+    "i3d": ("i3d-kinetics400", {}),
+    "i3d-piergiaj": ("i3d-kinetics400", {"bn_eps": 1e-3, "pool_t": 1}),
+}
 
 
 def _fvd_set(pred, gt, **_) -> SetValue:
@@ -333,6 +353,28 @@ register(Metric(
             reference="songweige/TATS / VideoGPT / cd-fvd: PyTorch I3D (i3d_pretrained_400.pt), frames bilinearly "
                       "resized to 224² on 0–255 then 2x/255 − 1, 400 logits averaged over time; 16-frame windows",
             aggregation=POOLED_FRAMES, weights=("i3d-kinetics400",)),
+        "cmvq": Variant(
+            "cmvq", {"detector": "torchscript", "clip_len": None, "step": None, "size": 224, "prep": "cmvq",
+                     "min_len": 10},
+            reference="JunyaoHu/common_metrics_on_video_quality calculate_fvd.py (method='styleganv', "
+                      "only_final=True) + fvd/styleganv/fvd.py: StyleGAN-V's TorchScript I3D called with "
+                      "rescale=False, resize=False, return_features=True on [0, 1] videos bilinearly resized "
+                      "(short side 224), centre-cropped to 224² and mapped to [−1, 1]; the whole clip is one "
+                      "video (≥ 10 frames); Fréchet distance with scipy sqrtm",
+            aggregation=POOLED_FRAMES, weights=("i3d-torchscript",),
+            notes="one feature per clip: the covariance is singular below 400 clips per side; their default "
+                  "only_final=False reports the curve over prefix lengths 10…T, whose last value this is; "
+                  "their code needs equal-length videos, thgeval takes each clip whole at its own length"),
+        "disco": Variant(
+            "disco", {"detector": "i3d-piergiaj", "clip_len": None, "step": None, "size": 224, "prep": "disco"},
+            reference="Wangt-CN/DisCo tool/metrics (FVD-3DInception, used by Hallo): piergiaj/pytorch-i3d "
+                      "InceptionI3d (batch norm eps 1e-3, 1×7×7 average pool) with i3d_pretrained_400.pt, each "
+                      "frame PIL-bicubic resized to 224² as float, x/127.5 − 1, a whole video as one clip, 400 "
+                      "logits averaged over time; pytorch-fid's Fréchet distance",
+            aggregation=POOLED_FRAMES, weights=("i3d-kinetics400",),
+            notes="one feature per clip (DisCo reads .mp4/.gif videos whole; its frame-folder path would "
+                  "take sliding windows instead)"),
     },
     default_variant="stylegan-v",
-    description="Fréchet video distance between 16-frame windows of the generated and the GT clips"))
+    description="Fréchet video distance between I3D features of the generated and the GT clips "
+                "(16-frame windows or whole clips)"))

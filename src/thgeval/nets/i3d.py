@@ -8,14 +8,20 @@ ReLU) with TensorFlow "SAME" padding computed from the input size (zeros, the ex
 the end), inception modules of four branches (1×1; 1×1→3×3; 1×1→3×3; 3×3 max pool→1×1),
 a 2×7×7 average pool, a 1×1 ``logits`` convolution with bias, squeezed and averaged over time.
 
+piergiaj/pytorch-i3d itself (the copy DisCo ships, ``tool/metrics/inception3d.py``) differs in
+two constants, both parameters here: batch norm eps 1e-3 and a 1×7×7 average pool (every
+time step's logits enter the mean, not pairs of them).
+
 Input: N×3×T×H×W in [−1, 1] (T = 16, H = W = 224 in the FVD protocols). Output: (N, 400).
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import List, Tuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -39,13 +45,13 @@ def _pad_same(x: torch.Tensor, kernel: List[int], stride: List[int]) -> torch.Te
 
 class Unit3D(nn.Module):
     def __init__(self, cin: int, cout: int, kernel=(1, 1, 1), stride=(1, 1, 1), *, bn: bool = True,
-                 relu: bool = True, bias: bool = False):
+                 relu: bool = True, bias: bool = False, eps: float = 1e-5):
         super().__init__()
         self.kernel: List[int] = list(kernel)
         self.stride: List[int] = list(stride)
         self.relu = relu
         self.conv3d = nn.Conv3d(cin, cout, tuple(kernel), tuple(stride), padding=0, bias=bias)
-        self.bn = nn.BatchNorm3d(cout, eps=1e-5, momentum=0.001) if bn else None
+        self.bn = nn.BatchNorm3d(cout, eps=eps, momentum=0.001) if bn else None
 
     def forward(self, x):
         x = self.conv3d(_pad_same(x, self.kernel, self.stride))
@@ -67,12 +73,12 @@ class MaxPoolSame(nn.Module):
 class Mixed(nn.Module):
     """An inception module: out = [1×1 | 1×1→3×3 | 1×1→3×3 | pool→1×1] along channels."""
 
-    def __init__(self, cin: int, c: tuple[int, int, int, int, int, int]):
+    def __init__(self, cin: int, c: tuple[int, int, int, int, int, int], eps: float = 1e-5):
         super().__init__()
-        self.b0 = Unit3D(cin, c[0])
-        self.b1a, self.b1b = Unit3D(cin, c[1]), Unit3D(c[1], c[2], (3, 3, 3))
-        self.b2a, self.b2b = Unit3D(cin, c[3]), Unit3D(c[3], c[4], (3, 3, 3))
-        self.b3a, self.b3b = MaxPoolSame((3, 3, 3), (1, 1, 1)), Unit3D(cin, c[5])
+        self.b0 = Unit3D(cin, c[0], eps=eps)
+        self.b1a, self.b1b = Unit3D(cin, c[1], eps=eps), Unit3D(c[1], c[2], (3, 3, 3), eps=eps)
+        self.b2a, self.b2b = Unit3D(cin, c[3], eps=eps), Unit3D(c[3], c[4], (3, 3, 3), eps=eps)
+        self.b3a, self.b3b = MaxPoolSame((3, 3, 3), (1, 1, 1)), Unit3D(cin, c[5], eps=eps)
 
     def forward(self, x):
         return torch.cat([self.b0(x), self.b1b(self.b1a(x)), self.b2b(self.b2a(x)), self.b3b(self.b3a(x))], 1)
@@ -92,23 +98,29 @@ _MIXED = {  # name: (input channels, branch widths)
 
 
 class I3D(nn.Module):
-    """I3D RGB; ``forward`` gives the 400 logits averaged over time (FVD's features)."""
+    """I3D RGB; ``forward`` gives the 400 logits averaged over time (FVD's features).
 
-    def __init__(self, weights: str | Path | dict | None = None):
+    ``bn_eps`` and ``pool_t`` (temporal extent of the final average pool) default to the
+    VideoGPT / TATS port (1e-5, 2); piergiaj/pytorch-i3d as DisCo uses it is (1e-3, 1).
+    """
+
+    def __init__(self, weights: str | Path | dict | None = None, *, bn_eps: float = 1e-5, pool_t: int = 2):
         super().__init__()
-        self.Conv3d_1a_7x7 = Unit3D(3, 64, (7, 7, 7), (2, 2, 2))
+        e = bn_eps
+        self.pool_t = pool_t
+        self.Conv3d_1a_7x7 = Unit3D(3, 64, (7, 7, 7), (2, 2, 2), eps=e)
         self.MaxPool3d_2a_3x3 = MaxPoolSame((1, 3, 3), (1, 2, 2))
-        self.Conv3d_2b_1x1 = Unit3D(64, 64)
-        self.Conv3d_2c_3x3 = Unit3D(64, 192, (3, 3, 3))
+        self.Conv3d_2b_1x1 = Unit3D(64, 64, eps=e)
+        self.Conv3d_2c_3x3 = Unit3D(64, 192, (3, 3, 3), eps=e)
         self.MaxPool3d_3a_3x3 = MaxPoolSame((1, 3, 3), (1, 2, 2))
         for name in ("Mixed_3b", "Mixed_3c"):
-            self.add_module(name, Mixed(*_MIXED[name]))
+            self.add_module(name, Mixed(*_MIXED[name], eps=e))
         self.MaxPool3d_4a_3x3 = MaxPoolSame((3, 3, 3), (2, 2, 2))
         for name in ("Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f"):
-            self.add_module(name, Mixed(*_MIXED[name]))
+            self.add_module(name, Mixed(*_MIXED[name], eps=e))
         self.MaxPool3d_5a_2x2 = MaxPoolSame((2, 2, 2), (2, 2, 2))
         for name in ("Mixed_5b", "Mixed_5c"):
-            self.add_module(name, Mixed(*_MIXED[name]))
+            self.add_module(name, Mixed(*_MIXED[name], eps=e))
         self.logits = Unit3D(1024, N_CLASSES, bn=False, relu=False, bias=True)
         if weights is not None:
             self.load(weights)
@@ -125,7 +137,7 @@ class I3D(nn.Module):
         x = self.MaxPool3d_4a_3x3(self.Mixed_3c(self.Mixed_3b(x)))
         x = self.Mixed_4f(self.Mixed_4e(self.Mixed_4d(self.Mixed_4c(self.Mixed_4b(x)))))
         x = self.Mixed_5c(self.Mixed_5b(self.MaxPool3d_5a_2x2(x)))
-        x = self.logits(F.avg_pool3d(x, (2, 7, 7), stride=1))  # dropout is the identity at inference
+        x = self.logits(F.avg_pool3d(x, (self.pool_t, 7, 7), stride=1))  # dropout is the identity at inference
         return x.squeeze(3).squeeze(3).mean(dim=2)
 
 
@@ -137,6 +149,34 @@ def tats_inputs(clips, size: int = 224) -> torch.Tensor:
     f = x.reshape(b * t, h, w, c).permute(0, 3, 1, 2).float()
     f = F.interpolate(f, size=(size, size), mode="bilinear", align_corners=False)
     return 2.0 * f.reshape(b, t, c, size, size).transpose(1, 2) / 255.0 - 1.0
+
+
+def cmvq_inputs(clips, size: int = 224) -> torch.Tensor:
+    """B×T×H×W×3 uint8 clips → B×3×T×size×size in [−1, 1] as common_metrics_on_video_quality's
+    ``fvd/styleganv/fvd.py`` ``preprocess_single`` prepares its [0, 1] videos: bilinear
+    (``align_corners=False``, no antialiasing) resize of the short side to ``size``, the long
+    side to ``ceil(long · size / short)``, centre crop (offsets floored), then (x − 0.5)·2.
+    Same float32 operations in the same order, so the same tensor."""
+    x = torch.as_tensor(clips)
+    b, t, h, w, c = x.shape
+    f = x.reshape(b * t, h, w, c).permute(0, 3, 1, 2).float() / 255.0  # their input is in [0, 1]
+    scale = size / min(h, w)
+    target = (size, math.ceil(w * scale)) if h < w else (math.ceil(h * scale), size)
+    f = F.interpolate(f, size=target, mode="bilinear", align_corners=False)
+    h0, w0 = (target[0] - size) // 2, (target[1] - size) // 2
+    f = f[:, :, h0:h0 + size, w0:w0 + size]
+    return ((f - 0.5) * 2).reshape(b, t, c, size, size).transpose(1, 2).contiguous()
+
+
+def disco_inputs(clips, size: int = 224) -> torch.Tensor:
+    """B×T×H×W×3 uint8 clips → B×3×T×size×size in [−1, 1] as DisCo's
+    ``tool/metrics/utils.py`` ``DatasetFVDVideoResize`` prepares a video: PIL bicubic resize of
+    each channel as a float image to size×size (``make_resizer("PIL", False, "bicubic")``, no
+    aspect kept, no crop, no rounding), then x/127.5 − 1."""
+    from ..io.pil_resize import pil_resize_float
+
+    x = torch.from_numpy(pil_resize_float(np.asarray(clips), (size, size)))  # B×T×s×s×3 float32
+    return (x / 127.5 - 1).permute(0, 4, 1, 2, 3).contiguous()
 
 
 def random_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
