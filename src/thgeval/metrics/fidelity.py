@@ -1,4 +1,4 @@
-"""Full-reference fidelity: PSNR, SSIM and MS-SSIM on RGB frames.
+"""Full-reference fidelity: L1, PSNR, SSIM and MS-SSIM on RGB frames.
 
 SSIM is computed with separable filters (OpenCV) on all channels and all five moment maps
 in one call, which gives scikit-image's value several times faster.
@@ -287,6 +287,33 @@ def ms_ssim(pred, gt, *, data_range: float = 255.0, win_size: int = 11, sigma: f
     return unbatch(out, single)
 
 
+def l1(pred, gt, *, data_range: float = 255.0):
+    """Mean absolute difference over all pixels and channels, on values divided by
+    ``data_range`` (255: [0, 1] frames from uint8).
+
+    Returns
+    -------
+    float or ndarray
+        Per frame for a batch; 0 for identical frames.
+
+    Notes
+    -----
+    FOMM's reconstruction loss (AliaksandrSiarohin/first-order-model ``reconstruction.py``):
+    ``torch.abs(out['prediction'] - driving).mean()`` per frame on [0, 1] float32 RGB, then
+    ``np.mean`` over the frames of all videos (pooled). uint8 differences are exact here, so
+    only the reference's float32 mean differs (≈1e-7 relative).
+    """
+    p, g, single = check_pair(pred, gt)
+    wide = np.int16 if p.dtype == np.uint8 and g.dtype == np.uint8 else np.float64  # exact, no wrap-around
+    d = np.abs(p.astype(wide) - g.astype(wide))
+    out = d.reshape(len(d), -1).mean(axis=1, dtype=np.float64) / data_range
+    return unbatch(out, single)
+
+
+def _l1_frames(pred, gt, **params):
+    return l1(pred, gt, **params)
+
+
 def _psnr_frames(pred, gt, **params):
     return psnr(pred, gt, **params)
 
@@ -326,6 +353,17 @@ register(Metric(
     },
     default_variant="skimage", version="1", unit="dB", value_range="[0, ∞) dB",
     description="peak signal-to-noise ratio of each frame against its GT frame",
+))
+
+register(Metric(
+    name="l1", title="L1", higher_is_better=False, needs=frozenset({"gt"}), frame_fn=_l1_frames,
+    variants={"fomm": Variant(
+        "fomm", {"data_range": 255.0},
+        "AliaksandrSiarohin/first-order-model reconstruction.py: torch.abs(prediction − driving).mean() on "
+        "[0, 1] RGB frames (256×256 for VoxCeleb), np.mean over all frames of all videos",
+        aggregation=POOLED_FRAMES)},
+    default_variant="fomm", version="1", value_range="[0, 1]",
+    description="mean absolute difference of each frame from its GT frame, on [0, 1] values",
 ))
 
 register(Metric(

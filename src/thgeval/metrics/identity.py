@@ -11,18 +11,21 @@ References
 ----------
 CSIM: E. Zakharov et al., "Few-Shot Adversarial Learning of Realistic Neural Talking Head
 Models", ICCV 2019 (cosine similarity of identity embeddings between source and generated
-faces). AED: A. Siarohin et al., "First Order Motion Model for Image Animation", NeurIPS 2019.
+faces). AED: A. Siarohin et al., "First Order Motion Model for Image Animation", NeurIPS 2019;
+the ``fomm`` variant restates AliaksandrSiarohin/pose-evaluation ``extract.py --type face_id``
++ ``cmp.py`` (OpenFace nn4.small2 of thnkim/OpenFacePytorch on whole frames).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import MetricSkipped, ThgevalError
 from .face_pairs import detected, face_pair, with_exclusions
-from .registry import CLIP, MEAN_OF_CLIP_MEANS, ClipValue, Metric, Variant, register
+from .registry import CLIP, MEAN_OF_CLIP_MEANS, POOLED_FRAMES, ClipValue, Metric, Variant, register
 from .sample import GT, PRED, REAL
 
 
@@ -104,7 +107,94 @@ def _csim_clip(sample, *, backend: str) -> ClipValue:
                      extra={"backend": backend, "reference": source})
 
 
-def _aed_clip(sample, *, backend: str) -> ClipValue:
+# --- pose-evaluation's AED: OpenFace on whole frames -------------------------------------------
+
+# skimage ``resize`` modes → scipy.ndimage modes (skimage's own translation, grid variants)
+_NDI_MODES = {"constant": "grid-constant", "edge": "nearest", "symmetric": "reflect", "reflect": "mirror",
+              "wrap": "grid-wrap"}
+
+
+def skimage_resize(image: np.ndarray, size: tuple[int, int], *, anti_aliasing: bool,
+                   mode: str = "reflect") -> np.ndarray:
+    """``skimage.transform.resize(image, size)`` with ``order=1`` (bilinear), restated on
+    scipy.ndimage: uint8 → float64 in [0, 1], optional Gaussian pre-filter of σ = (s − 1)/2
+    per downscaled axis, pixel-centre-aligned zoom, output clipped to the input's range.
+
+    ``anti_aliasing`` is the argument skimage ≥ 0.15 defaults to True when shrinking;
+    scikit-image 0.14.0 (pose-evaluation's requirements.txt) had it False and ``mode``
+    'constant' (no pixel outside the image is touched when shrinking, so the mode only matters
+    for enlarging). Returns (h, w, C) float64.
+    """
+    from scipy import ndimage as ndi
+
+    img = np.asarray(image)
+    x = img.astype(np.float64) / 255.0 if img.dtype == np.uint8 else img.astype(np.float64)
+    out_shape = tuple(size) + x.shape[2:]
+    factors = np.divide(x.shape, out_shape)
+    ndi_mode = _NDI_MODES[mode]
+    lo, hi = float(x.min()), float(x.max())  # skimage clips to the unfiltered input's range
+    if anti_aliasing:
+        x = ndi.gaussian_filter(x, np.maximum(0, (factors - 1) / 2), cval=0, mode=ndi_mode)
+    out = ndi.zoom(x, 1 / factors, order=1, mode=ndi_mode, cval=0, grid_mode=True)
+    return np.clip(out, lo, hi, out=out)
+
+
+@lru_cache(maxsize=2)  # one load per process and LRN mode, not per clip
+def _openface(path: str, lrn: str):
+    from ..nets.openface import load_openface
+
+    return load_openface(path, lrn)
+
+
+def openface_embeddings(frames: np.ndarray, net, *, size: int = 96, anti_aliasing: bool = False,
+                        resize_mode: str = "constant", crop_width: int | None = 256,
+                        batch: int = 32) -> np.ndarray:
+    """(T, 128) float32 OpenFace embeddings of whole RGB frames as pose-evaluation's
+    ``extract_face_id`` computes them: the first ``crop_width`` columns (``frames2array``'s
+    column slice for ``--image_shape H,W``; no resize), RGB → BGR, skimage bilinear resize
+    to ``size``² in [0, 1], float32, the network. Frames are batched; the reference feeds one
+    at a time (batch-norm in eval mode, so only float rounding differs)."""
+    import torch
+
+    x = np.asarray(frames)
+    if crop_width:
+        x = x[:, :, :crop_width]
+    inp = np.stack([skimage_resize(f[..., ::-1], (size, size), anti_aliasing=anti_aliasing, mode=resize_mode)
+                    for f in x]).astype(np.float32).transpose(0, 3, 1, 2)
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(inp), batch):
+            out.append(net(torch.from_numpy(np.ascontiguousarray(inp[i:i + batch]))).numpy())
+    return np.concatenate(out) if out else np.zeros((0, 128), np.float32)
+
+
+def squared_embedding_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(T,) ``np.sum(|a − b|²)`` per row, as pose-evaluation's ``cmp.py`` scores each frame
+    (the *squared* Euclidean distance; float32 differences, float64 sum)."""
+    return (np.abs(np.asarray(a) - np.asarray(b)).astype(np.float64) ** 2).sum(axis=1)
+
+
+def _aed_whole_frames(sample, *, lrn: str, size: int, anti_aliasing: bool, resize_mode: str,
+                      crop_width: int | None) -> ClipValue:
+    import importlib.util
+
+    from ..weights import locate
+
+    if importlib.util.find_spec("torch") is None:
+        raise MetricSkipped("aed@fomm needs PyTorch: pip install 'thgeval[deep]'")
+    net = _openface(str(locate("openface-nn4-small2")), lrn)
+    c = sample.conformed()  # pred on GT's timeline: cmp.py pairs frames by number
+    opts = dict(size=size, anti_aliasing=anti_aliasing, resize_mode=resize_mode, crop_width=crop_width)
+    ep = openface_embeddings(c.pred, net, **opts)
+    eg = openface_embeddings(c.gt, net, **opts)
+    d = squared_embedding_distance(ep, eg)
+    return ClipValue(float(d.mean()), len(d), series=d.astype(np.float32), notes=list(c.notes),
+                     extra={"backend": "openface", "distance": "squared L2"})
+
+
+def _aed_clip(sample, *, backend: str, **whole) -> ClipValue:
+    if backend == "openface":
+        return _aed_whole_frames(sample, **whole)
     pair = face_pair(sample)
     c = sample.conformed()
     n = len(pair.usable)
@@ -147,6 +237,25 @@ register(Metric(
         reference="Siarohin et al. 2019 average embedding distance with dlib's 128-d descriptor of the "
                   "landmark-aligned face: Euclidean distance between GT and generated frame, mean over frames "
                   "where both faces were detected (dlib calls < 0.6 the same person)",
-        aggregation=MEAN_OF_CLIP_MEANS)},
+        aggregation=MEAN_OF_CLIP_MEANS),
+        "fomm": Variant(
+            "fomm", {"backend": "openface", "lrn": "legacy-port", "size": 96, "anti_aliasing": False,
+                     "resize_mode": "constant", "crop_width": 256},
+            reference="AliaksandrSiarohin/pose-evaluation extract.py --type face_id --image_shape 256,256 + cmp.py, "
+                      "in its pinned environment (scikit-image 0.14.0, torch 0.4.1): whole frames (first 256 "
+                      "columns), BGR, skimage resize to 96×96 without anti-aliasing, OpenFace nn4.small2 "
+                      "(thnkim/OpenFacePytorch, legacy SpatialCrossMapLRN port); per frame the squared L2 "
+                      "distance of the 128-d embeddings, pooled over all frames",
+            aggregation=POOLED_FRAMES, weights=("openface-nn4-small2",),
+            notes="no face detection or alignment: faces must fill the frame (FOMM's 256×256 crops); "
+                  "needs torch"),
+        "fomm-current": Variant(
+            "fomm-current", {"backend": "openface", "lrn": "torch", "size": 96, "anti_aliasing": True,
+                             "resize_mode": "reflect", "crop_width": 256},
+            reference="the same pose-evaluation scripts run with today's libraries (scikit-image ≥ 0.19: "
+                      "anti-aliased resize, mode reflect; torch ≥ 1.0: the port falls back to "
+                      "torch.nn.LocalResponseNorm); squared L2, pooled over all frames",
+            aggregation=POOLED_FRAMES, weights=("openface-nn4-small2",),
+            notes="what re-running FOMM's evaluation today gives; differs from fomm by the resize filter and LRN")},
     default_variant="dlib",
     description="average identity-embedding distance between each generated frame and its GT frame"))
