@@ -92,7 +92,38 @@ def reference_embedding(sample, backend: str) -> tuple[np.ndarray, str]:
     return emb[first[0]], f"{'GT' if side == GT else 'the clip'}'s frame {int(first[0])}"
 
 
-def _csim_clip(sample, *, backend: str) -> ClipValue:
+def _csim_gt_frames(sample, backend: str) -> ClipValue:
+    """CSIM of GT frame t against generated frame t with a PyTorch ArcFace backend of
+    :mod:`thgeval.nets.face_id` (bilayer-model's and the ViCo baseline's pairing)."""
+    from ..nets import face_id
+
+    if not sample.has_gt:
+        raise MetricSkipped("this CSIM compares each generated frame with its GT frame: no GT clip")
+    c = sample.conformed()
+    n = len(c.gt)
+    notes, use, lm = list(c.notes), np.ones(n, bool), None
+    if face_id.BACKENDS[backend][2] == "gt-landmarks":
+        # only the GT frame's landmarks are used (its transform crops both frames)
+        pair = face_pair(sample, need_both=False)
+        use = pair.gt_detected.copy()
+        lm = pair.gt[use]
+        if not use.all():
+            notes.append(f"{int((~use).sum())} of {n} frames without a detected GT face excluded")
+    device = sample.options.device
+    net = face_id.network(backend, device)
+    idx = np.flatnonzero(use)
+    eg = sample.shared(("gt-frame-embeddings", backend, str(sample.path(GT)), c.gt.shape, tuple(c.gt_scale)),
+                       lambda: face_id.frame_embeddings(backend, c.gt, idx, lm, net=net, device=device))
+    ep = face_id.frame_embeddings(backend, c.pred, idx, lm, net=net, device=device)
+    cos = np.full(n, np.nan)
+    cos[idx] = face_id.cosine_rows(eg, ep)
+    return ClipValue(float(cos[idx].mean()), len(idx), series=cos.astype(np.float32), notes=notes,
+                     extra={"backend": backend, "reference": "GT frame t"})
+
+
+def _csim_clip(sample, *, backend: str, pairing: str = "reference") -> ClipValue:
+    if pairing == "gt-frame":
+        return _csim_gt_frames(sample, backend)
     ref, source = reference_embedding(sample, backend)
     emb = clip_embeddings(sample, PRED, backend)
     ok = np.isfinite(emb).all(axis=1)
@@ -226,7 +257,26 @@ register(Metric(
                       "(what recent audio-driven THG papers describe)",
             aggregation=MEAN_OF_CLIP_MEANS, weights=("arcface-w600k-r50",),
             notes="five points from dlib's 68 landmarks (eye centres, nose tip, mouth corners) instead of "
-                  "insightface's SCRFD detector; needs onnxruntime (thgeval[arcface])")},
+                  "insightface's SCRFD detector; needs onnxruntime (thgeval[arcface])"),
+        "bilayer": Variant(
+            "bilayer", {"backend": "irse50", "pairing": "gt-frame"},
+            reference="saic-violet/bilayer-model losses/csim.py (Zakharov et al. 2020): IR-SE-50 ArcFace "
+                      "(TreB1eN/InsightFace_Pytorch model_ir_se50.pth) on 112x112 crops, the GT frame's 5 points "
+                      "(eye centres 36-41/42-47, nose 30, mouth corners 48/54) similarity-aligned to bilayer's "
+                      "template, the same transform cropping GT and generated frame (affine_grid/grid_sample), "
+                      "input (x/255 - 0.5) * 2 RGB; cosine of GT frame t and generated frame t; mean over all frames",
+            aggregation=POOLED_FRAMES, weights=("arcface-irse50-treb1en",),
+            notes="landmarks from thgeval's dlib face track instead of face-alignment (2D-FAN); frames without a "
+                  "detected GT face are excluded; bilayer's x/y image-size swap (harmless on its square frames) "
+                  "is not reproduced; bilayer's template is wider than insightface's arcface_dst"),
+        "vico": Variant(
+            "vico", {"backend": "iresnet100", "pairing": "gt-frame"},
+            reference="dc3ea9f/vico_challenge_baseline evaluations/arcface_torch/compute_csim.py: arcface_torch "
+                      "IResNet-100 (MS1MV3 backbone.pth), the whole frame cv2.resize'd to 112x112, RGB, "
+                      "(x/255 - 0.5)/0.5, no face detection; cosine of GT frame t and generated frame t, "
+                      "mean over all frames of all clips (pooled)",
+            aggregation=POOLED_FRAMES, weights=("arcface-r100-ms1mv3",),
+            notes="meaningful only on face-cropped clips (ViCo's are); the face track is not used")},
     default_variant="dlib",
     description="identity similarity between the reference face and the generated frames"))
 register(Metric(
