@@ -98,7 +98,8 @@ def test_detections_equal_reference(pair, media, clip, index, scale):
 
 def test_no_face_gives_empty(pair):
     ours, _, _ = pair
-    assert ours.detect(np.zeros((64, 64, 3), np.uint8), conf_th=1.0)  # a softmax score never exceeds 1.shape == (0, 5)
+    # a softmax score never exceeds 1
+    assert ours.detect(np.zeros((64, 64, 3), np.uint8), conf_th=1.0).shape == (0, 5)
 
 
 def test_nms_is_greedy_by_score():
