@@ -69,6 +69,7 @@ VARIANTS = {
               "deviations: no PySceneDetect scene cuts (the clip is one shot); the audio is the input's own "
               "16 kHz pcm_s16le, not re-encoded through the .avi's default audio codec; inputs not at 25 fps "
               "are resampled by timestamps before the MPEG-4 encode",
+        weights=("s3fd",),
     ),
     "latentsync": Variant(
         "latentsync", dict(front_end="track", detector="s3fd", fps=SYNCNET_FPS, min_track=50, min_face=100,
@@ -78,6 +79,7 @@ VARIANTS = {
         aggregation=MEAN_OF_CLIP_MEANS,
         notes="as syncnet-pipeline with tracks longer than 50 frames; a clip without a track is skipped with the "
               "reason (LatentSync drops it from its mean); same deviations as syncnet-pipeline",
+        weights=("s3fd",),
     ),
     "wav2lip-lrs": Variant(
         "wav2lip-lrs", dict(front_end="whole-frame", fps=None, min_track=0, jpeg="ffmpeg", **_COMMON),
