@@ -25,7 +25,18 @@ from .probe import open_container, video_stream
 FFMPEG_DEFAULT_BITRATE = 200_000  # libavcodec's default "b" option
 
 
-def _encoder(width: int, height: int, fps: float) -> av.CodecContext:
+FF_QP2LAMBDA = 118  # libavutil: ``-qscale:v q`` sets global_quality = q · FF_QP2LAMBDA
+
+
+def set_qscale(enc: av.CodecContext, qscale: int | None) -> None:
+    """What ``-qscale:v q`` does to an encoder: fixed quantiser ``q`` instead of rate control."""
+    if qscale is not None:
+        enc.qscale = True
+        enc.global_quality = int(qscale) * FF_QP2LAMBDA
+        enc.qmin = min(enc.qmin, int(qscale))  # frames carry no quality: the quantiser falls to qmin
+
+
+def _encoder(width: int, height: int, fps: float, qscale: int | None = None) -> av.CodecContext:
     enc = av.CodecContext.create("mjpeg", "w")
     enc.width, enc.height = width, height
     enc.pix_fmt = "yuvj420p"
@@ -34,6 +45,7 @@ def _encoder(width: int, height: int, fps: float) -> av.CodecContext:
     enc.framerate = rate
     enc.bit_rate = FFMPEG_DEFAULT_BITRATE
     enc.thread_count = 1
+    set_qscale(enc, qscale)
     return enc
 
 
@@ -41,12 +53,12 @@ def _decode_jpeg(packet_bytes: bytes) -> np.ndarray:
     return cv2.imdecode(np.frombuffer(packet_bytes, np.uint8), cv2.IMREAD_COLOR)
 
 
-def _roundtrip(frames: Iterator[av.VideoFrame], fps: float) -> Iterator[np.ndarray]:
+def _roundtrip(frames: Iterator[av.VideoFrame], fps: float, qscale: int | None = None) -> Iterator[np.ndarray]:
     enc = None
     pts = 0
     for vf in frames:
         if enc is None:
-            enc = _encoder(vf.width, vf.height, fps)
+            enc = _encoder(vf.width, vf.height, fps, qscale)
         yf = vf.reformat(format="yuvj420p")  # libswscale converts to full range for yuvj*
         yf.color_range = 2  # JPEG (full) range: the encoder refuses an unspecified range
         yf.pict_type = av.video.frame.PictureType.NONE  # the decoder's P/B marks are not for an intra encoder
@@ -60,18 +72,19 @@ def _roundtrip(frames: Iterator[av.VideoFrame], fps: float) -> Iterator[np.ndarr
             yield _decode_jpeg(bytes(p))
 
 
-def ffmpeg_jpeg_frames(path: str | os.PathLike) -> np.ndarray:
+def ffmpeg_jpeg_frames(path: str | os.PathLike, qscale: int | None = None) -> np.ndarray:
     """Every decoded frame of ``path`` as BGR uint8 after FFmpeg's default JPEG round trip.
 
     The frames ``ffmpeg -i path -f image2 %06d.jpg`` writes, read back by ``cv2.imread``: the
     decoded pictures are converted to full-range YUV 4:2:0 by libswscale, encoded with the
     MJPEG encoder's defaults and decoded by libjpeg. No frame-rate change (image2 writes
-    every decoded frame of a constant-rate input).
+    every decoded frame of a constant-rate input). ``qscale``: ``-qscale:v`` (fixed
+    quantiser) instead of the default rate control.
     """
     with open_container(path) as c:
         vs = video_stream(c, path)
         fps = float(vs.average_rate or vs.guessed_rate or 25)
-        return np.stack(list(_roundtrip(c.decode(vs), fps)))
+        return np.stack(list(_roundtrip(c.decode(vs), fps, qscale)))
 
 
 def jpeg_roundtrip(frames_rgb: np.ndarray, fps: float = 25.0) -> np.ndarray:

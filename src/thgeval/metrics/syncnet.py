@@ -12,6 +12,12 @@ scoring is always :func:`thgeval.metrics.lse.sync_scores`. Variants:
 - ``pipeline-track``: the same crops with the reference's other choices: ``min_track``
   100 and the FFmpeg-default JPEG round trip that its ``ffmpeg -f image2`` frame dump adds
   (S3FD detection and the XVID encode of the crops are not reproduced).
+- ``syncnet-pipeline``: syncnet_python's ``run_pipeline.py`` + ``run_syncnet.py`` as a whole
+  (:mod:`thgeval.metrics.sync_pipeline`): MPEG-4 and JPEG at quantiser 2, S3FD at scale
+  0.25, IoU tracks longer than 100 frames with faces over 100 px, XVID crops, one score per
+  track; the clip's value is the mean over its tracks.
+- ``latentsync``: bytedance/LatentSync ``eval/eval_sync_conf.py``: the same with tracks
+  longer than 50 frames; a clip without a track is skipped.
 - ``wav2lip-lrs``: Wav2Lip's ``calculate_scores_LRS.py``: no face detection, each whole
   frame after FFmpeg's default JPEG round trip resized to 224×224 (bilinear), native frame
   rate, unweighted mean over videos.
@@ -29,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MetricSkipped
-from .lse import VSHIFT, SyncScores, score_arrays
+from .lse import SAMPLES_PER_FRAME, VSHIFT, SyncScores, score_arrays
 from .registry import MEAN_OF_CLIP_MEANS, ClipValue, Metric, Variant, register
 from .sample import PRED
 
@@ -51,6 +57,29 @@ VARIANTS = {
                   "FFmpeg-default JPEG frame dump, on thgeval's face track (not S3FD; no XVID encode)",
         aggregation=MEAN_OF_CLIP_MEANS,
         notes="clips of 100 frames or fewer are skipped, as the reference pipeline drops their tracks",
+    ),
+    "syncnet-pipeline": Variant(
+        "syncnet-pipeline", dict(front_end="track", detector="s3fd", fps=SYNCNET_FPS, min_track=100, min_face=100,
+                                 max_gap=25, det_scale=0.25, det_conf=0.9, jpeg="pipeline", **_COMMON),
+        reference="joonson/syncnet_python run_pipeline.py + run_syncnet.py (commit 6efbb1c): 25 fps MPEG-4 q2 "
+                  "re-encode and q2 JPEG frames, S3FD (scale 0.25, conf 0.9, NMS 0.1), IoU tracker, crops "
+                  "written as XVID and dumped as default JPEG, one score per track",
+        aggregation=MEAN_OF_CLIP_MEANS,
+        notes="clip value = mean over its face tracks (tracks > 100 frames, mean face > 100 px; none: skipped); "
+              "deviations: no PySceneDetect scene cuts (the clip is one shot); the audio is the input's own "
+              "16 kHz pcm_s16le, not re-encoded through the .avi's default audio codec; inputs not at 25 fps "
+              "are resampled by timestamps before the MPEG-4 encode",
+        weights=("s3fd",),
+    ),
+    "latentsync": Variant(
+        "latentsync", dict(front_end="track", detector="s3fd", fps=SYNCNET_FPS, min_track=50, min_face=100,
+                           max_gap=25, det_scale=0.25, det_conf=0.9, jpeg="pipeline", **_COMMON),
+        reference="bytedance/LatentSync eval/eval_sync_conf.py: syncnet_python's pipeline with min_track 50, "
+                  "mean over tracks per video, videos without a track dropped",
+        aggregation=MEAN_OF_CLIP_MEANS,
+        notes="as syncnet-pipeline with tracks longer than 50 frames; a clip without a track is skipped with the "
+              "reason (LatentSync drops it from its mean); same deviations as syncnet-pipeline",
+        weights=("s3fd",),
     ),
     "wav2lip-lrs": Variant(
         "wav2lip-lrs", dict(front_end="whole-frame", fps=None, min_track=0, jpeg="ffmpeg", **_COMMON),
@@ -142,11 +171,76 @@ def _compute(sample, side: str, params: dict) -> SyncScores:
     audio = sample.media.audio_pcm16(apath)
     if audio is None or not audio.size:
         raise MetricSkipped(f"the {side} clip has no audio")
-    bgr, notes = syncnet_frames(sample, side, **params)
+    if params.get("detector") == "s3fd":
+        segments, notes = s3fd_segments(sample, side, **params)
+    else:
+        bgr, notes = syncnet_frames(sample, side, **params)
+        segments = [(bgr, None)]
     emb = embedder_for(wpath, sample.options.device, sample.options.batch_size)
-    res = score_arrays(emb, bgr, audio.astype(np.float64), params.get("vshift", VSHIFT))
+    vshift = params.get("vshift", VSHIFT)
+    per_track = []
+    for bgr, frames in segments:
+        # a track's audio is the WAV cut to its frames (crop_video's `-ss f0/25 -to (f1+1)/25`)
+        a = audio if frames is None else audio[frames[0] * SAMPLES_PER_FRAME:(frames[-1] + 1) * SAMPLES_PER_FRAME]
+        per_track.append(score_arrays(emb, bgr, a.astype(np.float64), vshift))
+    res = _mean_over_tracks(per_track)
     res.notes = ([note] if note else []) + notes + res.notes
     return res
+
+
+def _mean_over_tracks(results: list[SyncScores]) -> SyncScores:
+    """One clip result from one score per track: LSE-D and LSE-C the means over tracks (as
+    run_syncnet.py's per-track scores are averaged by the papers that use them and by
+    LatentSync's eval_sync_conf.py); curve, offset and windows are the longest track's."""
+    best = max(results, key=lambda r: r.n_windows)
+    if len(results) == 1:
+        return best
+    out = SyncScores(**{**best.__dict__, "notes": list(best.notes)})
+    out.lse_d = float(np.mean([r.lse_d for r in results]))
+    out.lse_c = float(np.mean([r.lse_c for r in results]))
+    out.notes.append(f"{len(results)} face tracks: LSE-D/LSE-C are their means (offsets "
+                     f"{[r.offset for r in results]}; curve and offset of the longest)")
+    return out
+
+
+@lru_cache(maxsize=1)
+def _s3fd(path: str, stamp: tuple, device: str):
+    from ..nets.s3fd import S3FD
+
+    return S3FD(path, device=device)
+
+
+def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_kernel: int, min_track: int,
+                  min_face: float, max_gap: int, det_scale: float, det_conf: float, **_):
+    """Per face track of run_pipeline.py: (BGR crops as SyncNet reads them, frame numbers)."""
+    from ..weights import locate
+    from .sync_crops import crop_faces, crop_track
+    from .sync_pipeline import iou_tracks, pipeline_frames, xvid_jpeg_roundtrip
+
+    notes: list[str] = []
+    path = sample.path(side)
+    native_fps = sample.info(side).fps
+    resampled = None
+    if abs(native_fps - fps) > 1e-3:  # `-r 25`: our timestamp resampling, then the encode
+        resampled = sample.media.decoded(path, fps).frames
+        notes.append(f"video resampled from {native_fps:g} to {fps:g} fps for SyncNet")
+    wpath = Path(locate("s3fd"))
+    frames = pipeline_frames(path, resampled, int(round(fps)))
+    if len(frames) <= min_track:  # a track needs more than min_track frames
+        raise MetricSkipped(f"{len(frames)} frames: no face track can be longer than min_track={min_track} "
+                            "frames in this variant")
+    st = wpath.stat()
+    det = _s3fd(str(wpath), (st.st_size, st.st_mtime_ns), sample.options.device)
+    dets = [det.detect(np.ascontiguousarray(f[..., ::-1]), conf_th=det_conf, scale=det_scale) for f in frames]
+    tracks = iou_tracks(dets, min_track=min_track, max_gap=max_gap, min_face=min_face)
+    if not tracks:
+        raise MetricSkipped(f"no S3FD face track longer than {min_track} frames with a mean face side over "
+                            f"{min_face:g} px: the reference pipeline scores nothing for this clip")
+    segments = []
+    for fi, boxes in tracks:
+        crops = crop_faces(frames[fi], crop_track(boxes, median_kernel), crop_scale)
+        segments.append((xvid_jpeg_roundtrip(crops, int(round(fps))), fi))
+    return segments, notes
 
 
 def _extra(r: SyncScores) -> dict:

@@ -1,0 +1,85 @@
+"""``lse_c`` / ``lse_d`` / ``av_offset`` ``@syncnet-pipeline`` and ``@latentsync``: the parts
+of joonson/syncnet_python ``run_pipeline.py`` (commit 6efbb1c) that are checked here.
+
+- the tracker: ``track_shot``'s greedy passes, including its skip of the box after each one
+  taken from a frame (it removes from the list it iterates), gap, interpolation and size rule;
+- the skips: clips with no track longer than ``min_track`` frames, absent S3FD weights;
+- the variants are registered with their parameters.
+
+Not pinned: an end-to-end golden of ``run_pipeline.py`` + ``run_syncnet.py`` (see the report
+in the commit history: it needs PySceneDetect and an ``ffmpeg`` CLI for five commands).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thgeval.errors import MetricSkipped
+from thgeval.metrics import resolve
+from thgeval.metrics.sync_pipeline import iou_tracks
+
+
+def _box(x, y, s=120.0):
+    return [x, y, x + s, y + s, 0.99]
+
+
+def test_tracker_follows_overlapping_boxes_and_interpolates_gaps():
+    dets = [[_box(10 + i, 20)] if i % 7 else [] for i in range(130)]  # a missed frame every 7
+    (frames, boxes), = iou_tracks(dets, min_track=100)
+    assert frames[0] == 1 and frames[-1] == 129 and len(frames) == 129
+    np.testing.assert_allclose(boxes[:, 0], frames + 10.0)  # linear interpolation over the gaps
+
+
+def test_tracker_rules_min_track_gap_and_face_size():
+    assert iou_tracks([[_box(0, 0)] for _ in range(100)], min_track=100) == []  # needs > 100
+    assert len(iou_tracks([[_box(0, 0)] for _ in range(101)], min_track=100)) == 1
+    assert iou_tracks([[_box(0, 0, 90)] for _ in range(150)], min_track=100) == []  # faces ≤ 100 px
+    gap = [[_box(0, 0)] for _ in range(60)] + [[] for _ in range(25)] + [[_box(0, 0)] for _ in range(60)]
+    assert iou_tracks(gap, min_track=50, min_face=100) and len(iou_tracks(gap, min_track=50)) == 2
+    ok = [[_box(0, 0)] for _ in range(60)] + [[] for _ in range(24)] + [[_box(0, 0)] for _ in range(60)]
+    assert len(iou_tracks(ok, min_track=100)) == 1  # frame numbers 25 apart are bridged, 26 are not
+
+
+def test_tracker_skips_the_box_after_each_taken_one_like_the_reference():
+    # two identical boxes per frame: the reference's list mutation makes each pass take the
+    # first box of the first frame, skip the second, then take one per later frame
+    dets = [[_box(0, 0), _box(0, 0)] for _ in range(110)]
+    tracks = iou_tracks(dets, min_track=100)
+    assert [len(f) for f, _ in tracks] == [110, 110]
+
+
+def test_variants_registered():
+    for v, mt in (("syncnet-pipeline", 100), ("latentsync", 50)):
+        for name in ("lse_c", "lse_d", "av_offset"):
+            p = resolve(f"{name}@{v}").params()
+            assert p["detector"] == "s3fd" and p["min_track"] == mt and p["min_face"] == 100
+            assert p["det_scale"] == 0.25 and p["det_conf"] == 0.9 and p["crop_scale"] == 0.4
+
+
+def test_short_clip_is_skipped_with_the_reason(media, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    from _s3fd_util import s3fd_state, save_s3fd
+    from thgeval.metrics.sample import Sample
+    from thgeval.nets.syncnet import random_state_dict, save_state_dict
+
+    save_s3fd(s3fd_state(), tmp_path / "weights" / "sfd_face.pth")
+    save_state_dict(random_state_dict(seed=1), tmp_path / "weights" / "syncnet_v2.model")
+    monkeypatch.setenv("THGEVAL_HOME", str(tmp_path))
+    monkeypatch.delenv("THGEVAL_WEIGHTS_DIR", raising=False)
+    ref = resolve("lse_c@syncnet-pipeline")
+    with pytest.raises(MetricSkipped, match="min_track=100"):  # GRID: 75 frames, before any detection
+        ref.metric.clip_fn(Sample("m", "c", media / "grid/pwij3p.mpg"), **ref.params())
+
+
+def test_missing_s3fd_weights_skip(media, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    from thgeval.metrics.sample import Sample
+    from thgeval.nets.syncnet import random_state_dict, save_state_dict
+
+    save_state_dict(random_state_dict(seed=1), tmp_path / "weights" / "syncnet_v2.model")
+    monkeypatch.setenv("THGEVAL_HOME", str(tmp_path))
+    monkeypatch.delenv("THGEVAL_WEIGHTS_DIR", raising=False)
+    ref = resolve("lse_d@syncnet-pipeline")
+    with pytest.raises(MetricSkipped, match="sfd_face|s3fd"):
+        ref.metric.clip_fn(Sample("m", "c", media / "syncnet/example.avi"), **ref.params())
