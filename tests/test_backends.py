@@ -41,6 +41,13 @@ def plugin(monkeypatch):
     # Ray's workers import from PYTHONPATH (pool workers get this process's sys.path).
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
     load_plugins(["_crash_plugin"])
+    yield
+    # later tests' runs must not hand the plugin to their workers
+    from thgeval.metrics import registry
+
+    registry._PLUGINS.remove("_crash_plugin")
+    registry._REGISTRY.pop("crash_probe", None)
+    sys.modules.pop("_crash_plugin", None)
 
 
 def _rows(result):

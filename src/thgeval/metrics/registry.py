@@ -260,12 +260,13 @@ def _load_builtin() -> None:
 _PLUGINS_SEEN: list[bool] = []
 
 
-def load_plugins(modules) -> list[str]:
+def load_plugins(modules, *, strict: bool = True) -> list[str]:
     """Import modules that register metrics of their own (``register(Metric(...))`` at import).
 
     Plugins come from the ``thgeval.metrics`` entry-point group and the comma list in
     ``$THGEVAL_PLUGINS``; a run hands the list to its workers, which import the same ones.
-    Returns every plugin module loaded so far.
+    Returns every plugin module loaded so far; ``strict=False`` skips modules that cannot be
+    imported instead of raising.
     """
     import importlib
 
@@ -274,6 +275,8 @@ def load_plugins(modules) -> list[str]:
             try:
                 importlib.import_module(name)
             except ImportError as e:
+                if not strict:
+                    continue
                 raise UnknownMetricError(f"metric plugin {name!r} cannot be imported: {e}") from None
             _PLUGINS.append(name)
     return list(_PLUGINS)

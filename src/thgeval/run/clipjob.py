@@ -67,7 +67,9 @@ class ClipOutcome:
 def run_clip(task: ClipTask) -> ClipOutcome:
     """Compute every requested row of one clip; never raises for bad input."""
     if task.plugins:
-        load_plugins(task.plugins)
+        # A plugin this worker cannot import fails only the rows of its own metrics (they
+        # do not resolve); the other metrics of the clip are computed.
+        load_plugins(task.plugins, strict=False)
     if task.threads <= 1:
         return _Job(task, None).run()
     with ThreadPoolExecutor(task.threads) as pool:
