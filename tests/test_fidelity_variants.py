@@ -21,6 +21,12 @@ with ``channel_axis=-1``; on ``cv2.cvtColor(BGR2GRAY)`` grey with its defaults, 
 ``evaluations/compute_base_metrics.py`` calls it (NCHW RGB float32 / 255, ``data_range=1.``):
 SSIM 2.6e-6 reached, asserted < 5e-6 (piq in float32 is itself 2.5e-6 from piq in float64);
 PSNR 2e-6 dB reached, asserted < 1e-4.
+
+Golden values (``DISCO_PSNR``): Wangt-CN/DisCo commit c4fa48a530729b3aec0bb46919f9006dbc2c9a30,
+``tool/metrics/ssim_l1_lpips_psnr.py`` ``psnr_eval`` (its source executed alone from a scratch
+directory: the module's top-level imports of lpips/torchvision are not needed by it), on the same
+GRID pairs as cmvq (uint8 RGB frames as PIL gives them), 2026-12-06, ``python golden.py``.
+Tolerance reached: 0 (bit-equal, float64); the identical pair gives 100.
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ CMVQ_SSIM = [0.9737535312202668, 0.9784317700483545, 0.969578781871958, 0.958576
              1.0]
 CMVQ_PSNR = [39.65552032964363, 40.44429370995664, 37.553561666358874, 35.59543973118758, 37.759888240754705,
              36.02482086701636, 36.439449172580346, 41.39834324411475, 37.27367148732657, 38.78893420982949, 100.0]
+
+DISCO_PSNR = [39.65552051292665, 40.44429367545773, 37.55356160541247, 35.595440095631815, 37.75988839651291,
+              36.024820930174016, 36.43944947656303, 41.39834330903257, 37.27367184833517, 38.78893421039704, 100]
 
 
 def _p(spec):
@@ -77,6 +86,12 @@ def test_cmvq_golden(grid):
     assert np.abs(s - CMVQ_SSIM).max() < 1e-6, np.abs(s - CMVQ_SSIM).max()
     assert np.abs(p - CMVQ_PSNR).max() < 1e-5, np.abs(p - CMVQ_PSNR).max()
     assert s[-1] == pytest.approx(1.0, abs=1e-6) and p[-1] == 100.0
+
+
+def test_disco_psnr_golden(grid):
+    pred = np.stack([grid[t - 2] if t != 40 else grid[40] for t in CMVQ_TS])
+    p = psnr(pred, grid[CMVQ_TS], **_p("psnr@disco"))
+    assert np.abs(p - DISCO_PSNR).max() < 1e-9, np.abs(p - DISCO_PSNR).max()
 
 
 @pytest.mark.media
