@@ -21,6 +21,13 @@ of 75, RGB) instead of ``cv2.VideoCapture``; pred frame t = GT frame max(t − 2
 passed as ``detected_faces`` instead of running SFD; FaceAlignment not instantiated (it downloads
 weights), its method body inlined.
 
+``akd@fomm`` (``AKD_FOMM``): the same network, weights, boxes and reference functions with
+``flip_input=False`` as AliaksandrSiarohin/pose-evaluation commit 1bc4cae118bb0cf806bc828c73d27ed8be777d13
+``extract.py`` (``extract_face_pose``) builds FaceAlignment, on ``util.frames2array``'s column cut
+(``--image_shape 256,256``: frames[:, :, :256]) of GRID frames 40–42 (pred = GT delayed by two
+frames), and ``cmp_kp.py``'s per-frame ``np.mean(np.abs(gt - gen))`` and mean over frames;
+``python akd_golden.py 3 40`` in /tmp/golden-fan, 2026-12-06. Tolerance reached: exact.
+
 Tolerance reached: landmarks bit-identical (integers, sha256 of the int32 arrays); LMD equal to
 float32 rounding (the reference averages float32 arrays; thgeval float64): asserted rel 1e-7.
 The weights travel as a TorchScript archive (the format of face_alignment ≥ 1.3's
@@ -107,7 +114,7 @@ def vico(media, weights_dir):
 @pytest.mark.media
 def test_fan_landmarks_equal_face_alignment(vico):
     sample, _ = vico
-    pred, gt = sample.memo("fan-landmarks", None)
+    pred, gt = sample.memo(("fan-landmarks", True, None), None)
     assert gt[0, 48:52].tolist() == GT_MOUTH_0
     assert _sha(gt) == GT_SHA and _sha(pred) == PRED_SHA
 
@@ -117,6 +124,25 @@ def test_lmd_vico_equals_reference(vico):
     _, v = vico
     assert v.n_frames == N
     assert v.value == pytest.approx(LMD_VICO, rel=1e-7)
+
+
+AKD_FOMM = 3.0073529411764706
+
+
+@pytest.mark.media
+def test_akd_fomm_equals_pose_evaluation(media, weights_dir, monkeypatch):
+    from thgeval.io import load_clip
+
+    monkeypatch.setenv("THGEVAL_WEIGHTS_DIR", str(weights_dir))
+    gt = load_clip(media / "grid" / "bbaf2n.mpg").frames
+    pred = np.concatenate([gt[:1], gt[:1], gt[:-2]])
+    sample = _Sample(pred[40:40 + N], gt[40:40 + N])
+    ref = resolve("akd@fomm")
+    v = ref.metric.clip_fn(sample, **ref.params())
+    assert v.n_frames == N and v.value == pytest.approx(AKD_FOMM, rel=1e-12)
+    # the flip pass and the column cut are part of the record: without them the number moves
+    other = ref.metric.clip_fn(sample, **dict(ref.params(), flip=True))
+    assert other.value != v.value
 
 
 def test_weights_formats_agree(tmp_path, weights_dir):

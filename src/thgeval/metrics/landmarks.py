@@ -113,9 +113,11 @@ def canonical_landmarks(track, size: int = CANONICAL_SIZE) -> np.ndarray:
     return transform_points(track.landmarks, similarity_transforms(track, size))
 
 
-def _fan_pair(sample, pair):
+def _fan_pair(sample, pair, *, flip: bool = True, crop_width: int | None = None):
     """FAN landmarks of both sides inside the face track's boxes on the conformed frames
-    (memoised per sample); the net is loaded once per process."""
+    (memoised per sample); the net is loaded once per process. ``flip``: face_alignment's
+    ``flip_input``; ``crop_width``: frames cut to their first columns first (pose-evaluation's
+    ``frames2array`` with ``--image_shape``)."""
     from ..nets.fan import fan_landmarks
 
     def build():
@@ -124,9 +126,12 @@ def _fan_pair(sample, pair):
         bp = np.where(pair.usable[:, None], pair.pred_track.boxes * sp, np.nan)
         bg = np.where(pair.usable[:, None], pair.gt_track.boxes * sg, np.nan)
         net = _fan_net()
-        return fan_landmarks(net, c.pred[:len(bp)], bp), fan_landmarks(net, c.gt[:len(bg)], bg)
+        fp, fg = c.pred[:len(bp)], c.gt[:len(bg)]
+        if crop_width:
+            fp, fg = fp[:, :, :crop_width], fg[:, :, :crop_width]
+        return fan_landmarks(net, fp, bp, flip=flip), fan_landmarks(net, fg, bg, flip=flip)
 
-    return sample.memo("fan-landmarks", build)
+    return sample.memo(("fan-landmarks", flip, crop_width), build)
 
 
 def _fan_net():
@@ -248,9 +253,14 @@ def keypoint_distance(pred: np.ndarray, gt: np.ndarray, *, norm: str = "l2") -> 
     return landmark_distance(pred, gt, points=FACE, norm=norm)
 
 
-def _akd_clip(sample, *, norm: str) -> ClipValue:
+def _akd_clip(sample, *, norm: str, landmarks: str = "track", flip: bool = True,
+              crop_width: int | None = None) -> ClipValue:
     pair = face_pair(sample)
-    d = keypoint_distance(pair.pred, pair.gt, norm=norm)
+    if landmarks == "fan":
+        a, b = _fan_pair(sample, pair, flip=flip, crop_width=crop_width)
+    else:
+        a, b = pair.pred, pair.gt
+    d = keypoint_distance(a, b, norm=norm)
     use = pair.usable
     return ClipValue(float(d[use].mean()), int(use.sum()), series=np.where(use, d, np.nan).astype(np.float32),
                      notes=with_exclusions(pair), extra={"unit": "pixels of the GT frame"})
@@ -268,7 +278,7 @@ def _mkr_clip(sample) -> ClipValue:
 
 register(Metric(
     name="akd", title="AKD", higher_is_better=False, needs=frozenset({"gt", "face"}), kind=CLIP,
-    clip_fn=_akd_clip, version="1", family="face", unit="px", value_range="≥ 0",
+    clip_fn=_akd_clip, version="2", family="face", unit="px", value_range="≥ 0",  # 2: fomm on FAN landmarks
     variants={
         "thgeval": Variant(
             "thgeval", {"norm": "l2"},
@@ -276,12 +286,16 @@ register(Metric(
                       "between GT and generated frames, GT frame pixels, frames without a pred face skipped",
             aggregation=MEAN_OF_CLIP_MEANS),
         "fomm": Variant(
-            "fomm", {"norm": "l1"},
-            reference="AliaksandrSiarohin/pose-evaluation AKD arithmetic: mean absolute difference per "
-                      "coordinate (L1), pooled over frames",
-            aggregation=POOLED_FRAMES,
-            notes="landmarks from thgeval's dlib track, not face_alignment's FAN as in the reference; pixels "
-                  "of the GT frame (FOMM's frames are 256×256)"),
+            "fomm", {"norm": "l1", "landmarks": "fan", "flip": False, "crop_width": 256},
+            reference="AliaksandrSiarohin/pose-evaluation extract.py --type face_pose --image_shape 256,256 + "
+                      "cmp_kp.py: face_alignment FaceAlignment(2D, flip_input=False) 2DFAN-4 landmarks of frames "
+                      "cut to their first 256 columns, per frame the mean absolute difference per coordinate "
+                      "(L1) over the 68 points, pooled over frames",
+            aggregation=POOLED_FRAMES, weights=(FAN_WEIGHTS,),
+            notes="documented deviation: FAN runs inside thgeval's dlib face boxes (face_alignment's reference "
+                  "scale 195), not the SFD detector face_alignment runs per frame; frames where either face "
+                  "is missing are dropped and counted (the reference drops frames without a generated face); "
+                  "pixels of the frame (FOMM's frames are 256×256)"),
     },
     default_variant="thgeval",
     description="average keypoint distance between generated and GT faces (FOMM)"))
