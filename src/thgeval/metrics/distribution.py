@@ -266,11 +266,12 @@ def _video_detector(kind: str, device: str):
     return _video_model(kind, str(p), (p.stat().st_size, p.stat().st_mtime_ns), device)
 
 
-def i3d_features(sample, side: str, *, detector: str, clip_len: int | None, step: int, size: int | None,
-                 prep: str | None = None, min_len: int = 1) -> np.ndarray:
+def i3d_features(sample, side: str, *, detector: str, clip_len: int | None, step: int | None, size: int | None,
+                 prep: str | None = None, min_len: int = 1, first: int = 0, face: str | None = None) -> np.ndarray:
     """(W, 400) I3D features of the ``clip_len``-frame windows (every ``step`` frames) of a
     side's native frames; ``clip_len=None``: the whole clip is one video (at least ``min_len``
-    frames), one feature row per clip.
+    frames), one feature row per clip; ``step=None`` with a ``clip_len``: only the one window
+    that starts at frame ``first`` (LatentSync: frames 20–35), one row per clip.
 
     ``detector``: ``"i3d"`` thgeval's I3D with the VideoGPT / TATS constants, ``"i3d-piergiaj"``
     with piergiaj/pytorch-i3d's (DisCo), ``"torchscript"`` StyleGAN-V's TorchScript detector,
@@ -278,7 +279,9 @@ def i3d_features(sample, side: str, *, detector: str, clip_len: int | None, step
     ``prep`` (:mod:`thgeval.nets.i3d`): ``"tats"`` bilinear to ``size``² on 0–255 then
     2·x/255 − 1 (the default for the I3D detectors); ``"cmvq"`` short side to ``size``, centre
     crop, [−1, 1]; ``"disco"`` PIL float bicubic to ``size``², x/127.5 − 1; None with the
-    TorchScript detector: the uint8 frames as they are, N×3×T×H×W.
+    TorchScript detector: the uint8 frames as they are, N×3×T×H×W; ``"latentsync"`` each frame
+    cropped to its ``face`` box (``"mediapipe"``: :mod:`thgeval.face.mediapipe_boxes`), INTER_AREA
+    to ``size``², left in [0, 1].
     """
     import torch
 
@@ -289,6 +292,10 @@ def i3d_features(sample, side: str, *, detector: str, clip_len: int | None, step
         if len(frames) < min_len:
             raise MetricSkipped(f"{len(frames)} frames: this FVD needs clips of at least {min_len}")
         starts, clip_len = np.array([0]), len(frames)
+    elif step is None:
+        if len(frames) < first + clip_len:
+            raise MetricSkipped(f"{len(frames)} frames: this FVD takes frames {first}–{first + clip_len - 1}")
+        starts = np.array([first])
     else:
         starts = video_windows(frames, clip_len, step)
     device = sample.options.device
@@ -304,7 +311,11 @@ def i3d_features(sample, side: str, *, detector: str, clip_len: int | None, step
     with torch.inference_mode():
         for s in range(0, len(starts), batch):
             clips = np.stack([frames[a:a + clip_len] for a in starts[s:s + batch]])  # B×T×H×W×3
-            if prepare is not None:
+            if face is not None:
+                # the box of every frame of every window; a window's frames are the detector's input
+                boxes = np.stack([_face_boxes(face, c) for c in clips])
+                x = i3d.latentsync_inputs(clips, boxes, size).to(device)
+            elif prepare is not None:
                 x = prepare(clips, size).to(device)
             else:
                 x = torch.from_numpy(clips).to(device).permute(0, 4, 1, 2, 3).contiguous()
@@ -317,6 +328,16 @@ def i3d_features(sample, side: str, *, detector: str, clip_len: int | None, step
 
 
 i3d_features.version = "1"
+
+
+def _face_boxes(face: str, frames: np.ndarray) -> np.ndarray:
+    """(T, 4) pixel face boxes (x, y, w, h) of T frames by the named detector."""
+    if face != "mediapipe":
+        raise ValueError(f"unknown face detector {face!r}")
+    from ..face.mediapipe_boxes import WEIGHTS as MP_WEIGHTS, mediapipe_face_boxes
+    from ..weights import locate
+
+    return mediapipe_face_boxes(frames, str(locate(MP_WEIGHTS)))
 
 _DETECTORS = {  # name: (weights, I3D options; None: the TorchScript file)
     "torchscript": ("i3d-torchscript", None),
@@ -374,6 +395,20 @@ register(Metric(
             aggregation=POOLED_FRAMES, weights=("i3d-kinetics400",),
             notes="one feature per clip (DisCo reads .mp4/.gif videos whole; its frame-folder path would "
                   "take sliding windows instead)"),
+        "latentsync": Variant(
+            "latentsync", {"detector": "torchscript", "clip_len": 16, "step": None, "first": 20, "size": 224,
+                           "face": "mediapipe"},
+            reference="bytedance/LatentSync eval/eval_fvd.py + eval/fvd.py: frames 20–35 of each video, the "
+                      "first MediaPipe face (short-range BlazeFace, confidence ≥ 0.5) cropped per frame, "
+                      "cv2.resize INTER_AREA to 224², /255 left in [0, 1] (not [−1, 1]), StyleGAN-V's "
+                      "TorchScript I3D called with rescale=False, resize=False, return_features=True, one "
+                      "16-frame clip per video; Fréchet distance with scipy sqrtm",
+            aggregation=POOLED_FRAMES, weights=("i3d-torchscript", "mediapipe-face-short-range"),
+            notes="needs the mediapipe package (imported lazily; the variant is skipped without it) and "
+                  "the BlazeFace model file, run through MediaPipe's Tasks FaceDetector (MediaPipe 1.x has "
+                  "no legacy solutions API); a clip with fewer than 36 frames or a frame without a face "
+                  "is skipped (LatentSync fails there); one feature per clip: the covariance is singular "
+                  "below 400 clips per side"),
     },
     default_variant="stylegan-v",
     description="Fréchet video distance between I3D features of the generated and the GT clips "

@@ -182,3 +182,35 @@ def disco_inputs(clips, size: int = 224) -> torch.Tensor:
 def random_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
     """Random weights in the released file's layout (tests, benchmarks)."""
     return random_state(I3D(), seed)
+
+
+def latentsync_box(relative, width: int, height: int) -> tuple[int, int, int, int]:
+    """A relative face box (xmin, ymin, width, height, fractions of the frame) → pixels as
+    bytedance/LatentSync ``eval/eval_fvd.py`` ``FVD.detect_face`` truncates it: ``int(r · W)``
+    for each, before any clamping."""
+    xmin, ymin, w, h = relative
+    return int(xmin * width), int(ymin * height), int(w * width), int(h * height)
+
+
+def latentsync_inputs(clips, boxes, size: int = 224) -> torch.Tensor:
+    """B×T×H×W×3 uint8 clips and B×T×4 pixel face boxes (x, y, w, h) → B×3×T×size×size in
+    [0, 1] as bytedance/LatentSync ``eval/eval_fvd.py`` prepares a video for its I3D: each
+    frame cropped to its box, clamped the way ``detect_face`` clamps it (the left/top edge to
+    0 first, then the right/bottom edge to the frame from the *clamped* corner, so a box that
+    sticks out on the left keeps its width), ``cv2.resize(…, (size, size), INTER_AREA)`` on
+    uint8, then ``/ 255.0`` in float32. No mapping to [−1, 1]: LatentSync hands [0, 1] to the
+    StyleGAN-V TorchScript detector called with ``rescale=False`` (``eval/fvd.py``)."""
+    import cv2
+
+    clips, boxes = np.asarray(clips), np.asarray(boxes)
+    b, t, h, w, c = clips.shape
+    faces = np.empty((b, t, size, size, c), np.uint8)
+    for i in range(b):
+        for j in range(t):
+            x0, y0, bw, bh = (int(v) for v in boxes[i, j])
+            x0, y0 = max(0, x0), max(0, y0)
+            face = clips[i, j, y0:min(h, y0 + bh), x0:min(w, x0 + bw)]
+            if not face.size:
+                raise ValueError(f"empty face crop for box {tuple(boxes[i, j])} in a {w}×{h} frame")
+            faces[i, j] = cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA)
+    return (torch.from_numpy(faces) / 255.0).permute(0, 4, 1, 2, 3).contiguous()
