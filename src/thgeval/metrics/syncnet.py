@@ -168,11 +168,16 @@ def _compute(sample, side: str, params: dict) -> SyncScores:
         apath, note = sample.path(side), ""
     # The reference scripts score the int16 WAV that `ffmpeg -ac 1 -ar 16000 pcm_s16le`
     # writes; FFmpeg's integer down-mix and resampling differ from a float decode's.
-    audio = sample.media.audio_pcm16(apath)
+    shift = 0
+    if params.get("detector") == "s3fd":  # run_pipeline.py's audio went through video.avi's MP3
+        from .sync_pipeline import pipeline_audio
+        audio, shift = pipeline_audio(apath)
+    else:
+        audio = sample.media.audio_pcm16(apath)
     if audio is None or not audio.size:
         raise MetricSkipped(f"the {side} clip has no audio")
     if params.get("detector") == "s3fd":
-        segments, notes = s3fd_segments(sample, side, **params)
+        segments, notes = s3fd_segments(sample, side, shift=shift, **params)
     else:
         bgr, notes = syncnet_frames(sample, side, **params)
         segments = [(bgr, None)]
@@ -211,7 +216,7 @@ def _s3fd(path: str, stamp: tuple, device: str):
 
 
 def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_kernel: int, min_track: int,
-                  min_face: float, max_gap: int, det_scale: float, det_conf: float, **_):
+                  min_face: float, max_gap: int, det_scale: float, det_conf: float, shift: int = 0, **_):
     """Per face track of run_pipeline.py: (BGR crops as SyncNet reads them, frame numbers)."""
     from ..weights import locate
     from .sync_crops import crop_faces, crop_track
@@ -225,7 +230,7 @@ def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_ke
         resampled = sample.media.decoded(path, fps).frames
         notes.append(f"video resampled from {native_fps:g} to {fps:g} fps for SyncNet")
     wpath = Path(locate("s3fd"))
-    frames = pipeline_frames(path, resampled, int(round(fps)))
+    frames = pipeline_frames(path, resampled, int(round(fps)), shift=shift)
     if len(frames) <= min_track:  # a track needs more than min_track frames
         raise MetricSkipped(f"{len(frames)} frames: no face track can be longer than min_track={min_track} "
                             "frames in this variant")
