@@ -6,8 +6,8 @@ of joonson/syncnet_python ``run_pipeline.py`` (commit 6efbb1c) that are checked 
 - the skips: clips with no track longer than ``min_track`` frames, absent S3FD weights;
 - the variants are registered with their parameters.
 
-Not pinned: an end-to-end golden of ``run_pipeline.py`` + ``run_syncnet.py`` (see the report
-in the commit history: it needs PySceneDetect and an ``ffmpeg`` CLI for five commands).
+The end-to-end golden of ``run_pipeline.py`` + ``run_syncnet.py`` is in
+``test_syncnet_pipeline_golden.py`` (slow).
 """
 
 from __future__ import annotations

@@ -26,9 +26,11 @@ import av
 import cv2
 import numpy as np
 
+from ..io.clip import load_audio_pcm16
 from ..io.jpeg import _roundtrip, ffmpeg_jpeg_frames, set_qscale
 
 PIPELINE_FPS = 25
+MP3_DELAY = 1105  # libmp3lame's initial padding as FFmpeg counts it (576 encoder + 529 decoder samples)
 
 
 def _mpeg4_q2(frames, fps: int, qscale: int = 2):
@@ -55,17 +57,77 @@ def _mpeg4_q2(frames, fps: int, qscale: int = 2):
         yield from dec.decode(None)
 
 
-def pipeline_frames(path, resampled_rgb: np.ndarray | None = None, fps: int = PIPELINE_FPS) -> np.ndarray:
+def _repeat_first(frames, n: int):
+    """The decoded pictures with the first one shown ``1 + n`` times (the CFR frame dump of
+    ``video.avi``, whose later frames sit ``n`` frames late)."""
+    for i, f in enumerate(frames):
+        for _ in range(1 + (n if i == 0 else 0)):
+            yield f
+
+
+def pipeline_frames(path, resampled_rgb: np.ndarray | None = None, fps: int = PIPELINE_FPS,
+                    shift: int = 0) -> np.ndarray:
     """BGR uint8 frames as ``run_pipeline.py`` reads them from ``pyframes/%06d.jpg``.
 
     ``resampled_rgb``: frames already resampled to 25 fps (for inputs at another rate); by
-    default the decoder's own pictures of a 25 fps input are re-encoded.
+    default the decoder's own pictures of a 25 fps input are re-encoded. ``shift``: frames by
+    which ``video.avi`` delays all but its first picture (:func:`mp3_video_shift`); the frame
+    dump fills the gap with copies of the first.
     """
     if resampled_rgb is not None:
         src = (av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24") for f in resampled_rgb)
-        return np.stack(list(_roundtrip(_mpeg4_q2(src, fps), fps, qscale=2)))
+        return np.stack(list(_roundtrip(_repeat_first(_mpeg4_q2(src, fps), shift), fps, qscale=2)))
     with av.open(str(path)) as c:
-        return np.stack(list(_roundtrip(_mpeg4_q2(c.decode(video=0), fps), fps, qscale=2)))
+        return np.stack(list(_roundtrip(_repeat_first(_mpeg4_q2(c.decode(video=0), fps), shift), fps, qscale=2)))
+
+
+def mp3_video_shift(sample_rate: int, fps: int = PIPELINE_FPS) -> int:
+    """Frames by which FFmpeg's ``.avi`` muxer (FFmpeg 5.1 CLI, measured) delays every video
+    frame but the first when the audio is MP3: the first MP3 packet carries pts
+    −``MP3_DELAY`` samples, rounded to whole packets in the muxer's packet time base; the
+    muxer shifts the later packets of all streams to make it non-negative, and the video
+    pts (1/25 s) round to the nearest frame. 16 kHz (576-sample packets): 2 frames; 44.1 and
+    48 kHz (1152): 1."""
+    frame_size = 1152 if sample_rate >= 32000 else 576
+    shift_s = round(MP3_DELAY / frame_size) * frame_size / sample_rate
+    return int(np.floor(shift_s * fps + 0.5))
+
+
+def pipeline_audio(path) -> tuple[np.ndarray | None, int]:
+    """``pyavi/audio.wav`` of ``run_pipeline.py`` and the video shift it implies.
+
+    ``ffmpeg -i IN ... video.avi`` writes the audio with the ``.avi`` muxer's default audio
+    codec, MP3 (libmp3lame, its own default rate of about 24 kb/s at 16 kHz), at the input's
+    rate and layout; AVI keeps neither the encoder delay nor the end padding, so the decoded
+    audio starts ``MP3_DELAY`` samples late and runs to whole packets. Reproduced here: the
+    input's audio as ``s16p`` (the format the CLI negotiates), libmp3lame with its defaults,
+    muxed into a scratch ``.avi``, read back as ``-ac 1 -ar 16000 pcm_s16le``
+    (:func:`thgeval.io.load_audio_pcm16`). Returns ``(int16 samples or None, shift)``.
+    """
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return None, 0
+        ast = c.streams.audio[0]
+        rate, nch = ast.codec_context.sample_rate, ast.codec_context.channels
+        layout = {1: "mono", 2: "stereo"}.get(nch) or ast.codec_context.layout.name  # CLI's default layouts
+        fd, tmp = tempfile.mkstemp(suffix=".avi")
+        os.close(fd)
+        try:
+            with av.open(tmp, "w", format="avi") as out:
+                ost = out.add_stream("libmp3lame", rate=rate, layout=layout)
+                ost.codec_context.format = "s16p"
+                ost.codec_context.open()
+                res = av.AudioResampler(format="s16p", layout=layout, rate=rate,
+                                        frame_size=ost.codec_context.frame_size)
+                for frame in c.decode(ast):
+                    for rf in res.resample(frame):
+                        out.mux(ost.encode(rf))
+                for rf in res.resample(None):
+                    out.mux(ost.encode(rf))
+                out.mux(ost.encode(None))
+            return load_audio_pcm16(tmp), mp3_video_shift(rate)
+        finally:
+            os.unlink(tmp)
 
 
 def _iou(a, b) -> float:

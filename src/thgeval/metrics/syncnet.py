@@ -66,9 +66,13 @@ VARIANTS = {
                   "written as XVID and dumped as default JPEG, one score per track",
         aggregation=MEAN_OF_CLIP_MEANS,
         notes="clip value = mean over its face tracks (tracks > 100 frames, mean face > 100 px; none: skipped); "
-              "deviations: no PySceneDetect scene cuts (the clip is one shot); the audio is the input's own "
-              "16 kHz pcm_s16le, not re-encoded through the .avi's default audio codec; inputs not at 25 fps "
-              "are resampled by timestamps before the MPEG-4 encode",
+              "audio: video.avi's MP3 (libmp3lame, 1105-sample delay) reproduced bit-exactly, video frames "
+              "after the first delayed as the FFmpeg 5.1 .avi muxer does (2 frames at 16 kHz), the last delayed "
+              "frames untracked (PySceneDetect's one scene); deviations: no PySceneDetect scene cuts (the clip "
+              "is one shot); MPEG-4 P-frames of libavcodec 8.1.2 differ from the FFmpeg 5.1 CLI's (and from "
+              "its thread count); inputs not at 25 fps are resampled by timestamps before the MPEG-4 encode; "
+              "golden from run_pipeline.py + run_syncnet.py (random weights, example.avi): matched tracks "
+              "within 5e-3",
         weights=("s3fd",),
     ),
     "latentsync": Variant(
@@ -168,11 +172,16 @@ def _compute(sample, side: str, params: dict) -> SyncScores:
         apath, note = sample.path(side), ""
     # The reference scripts score the int16 WAV that `ffmpeg -ac 1 -ar 16000 pcm_s16le`
     # writes; FFmpeg's integer down-mix and resampling differ from a float decode's.
-    audio = sample.media.audio_pcm16(apath)
+    shift = 0
+    if params.get("detector") == "s3fd":  # run_pipeline.py's audio went through video.avi's MP3
+        from .sync_pipeline import pipeline_audio
+        audio, shift = pipeline_audio(apath)
+    else:
+        audio = sample.media.audio_pcm16(apath)
     if audio is None or not audio.size:
         raise MetricSkipped(f"the {side} clip has no audio")
     if params.get("detector") == "s3fd":
-        segments, notes = s3fd_segments(sample, side, **params)
+        segments, notes = s3fd_segments(sample, side, shift=shift, **params)
     else:
         bgr, notes = syncnet_frames(sample, side, **params)
         segments = [(bgr, None)]
@@ -211,7 +220,7 @@ def _s3fd(path: str, stamp: tuple, device: str):
 
 
 def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_kernel: int, min_track: int,
-                  min_face: float, max_gap: int, det_scale: float, det_conf: float, **_):
+                  min_face: float, max_gap: int, det_scale: float, det_conf: float, shift: int = 0, **_):
     """Per face track of run_pipeline.py: (BGR crops as SyncNet reads them, frame numbers)."""
     from ..weights import locate
     from .sync_crops import crop_faces, crop_track
@@ -225,14 +234,17 @@ def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_ke
         resampled = sample.media.decoded(path, fps).frames
         notes.append(f"video resampled from {native_fps:g} to {fps:g} fps for SyncNet")
     wpath = Path(locate("s3fd"))
-    frames = pipeline_frames(path, resampled, int(round(fps)))
+    frames = pipeline_frames(path, resampled, int(round(fps)), shift=shift)
     if len(frames) <= min_track:  # a track needs more than min_track frames
         raise MetricSkipped(f"{len(frames)} frames: no face track can be longer than min_track={min_track} "
                             "frames in this variant")
     st = wpath.stat()
     det = _s3fd(str(wpath), (st.st_size, st.st_mtime_ns), sample.options.device)
     dets = [det.detect(np.ascontiguousarray(f[..., ::-1]), conf_th=det_conf, scale=det_scale) for f in frames]
-    tracks = iou_tracks(dets, min_track=min_track, max_gap=max_gap, min_face=min_face)
+    # the one "scene" PySceneDetect returns spans the frames OpenCV reads from video.avi: its
+    # packets, without the `shift` copies the frame dump adds, so the last `shift` frames are
+    # never tracked
+    tracks = iou_tracks(dets[:len(dets) - shift], min_track=min_track, max_gap=max_gap, min_face=min_face)
     if not tracks:
         raise MetricSkipped(f"no S3FD face track longer than {min_track} frames with a mean face side over "
                             f"{min_face:g} px: the reference pipeline scores nothing for this clip")
