@@ -18,6 +18,9 @@ from ..errors import TruncatedClipError
 from .probe import ClipInfo, open_container, probe, video_stream
 
 AUDIO_RATE = 16000
+# Decoder threads per clip: 0 lets FFmpeg use every core (one process decoding); a worker of a
+# pool sets its share (thgeval.run.backends.init_worker) so workers do not oversubscribe.
+DECODE_THREADS = {"count": 0}
 DEFAULT_CHUNK = 64
 
 
@@ -100,6 +103,7 @@ class ClipReader:
         with open_container(self.path) as container:
             vs = video_stream(container, self.path)
             vs.thread_type = "AUTO"  # frame and slice threads: decoding is the speed limit
+            vs.thread_count = DECODE_THREADS["count"]
             streams = [vs]
             resampler = None
             if self.want_audio:

@@ -62,13 +62,16 @@ def worker_threads(workers: int) -> int:
 
 
 def init_worker(threads: int = 1) -> None:
-    """Cap the thread pools of OpenCV, BLAS/OpenMP and torch in a worker: the pool already
-    fills the cores, and oversubscribed workers run slower than fewer threads."""
+    """Cap the thread pools of OpenCV, FFmpeg's decoder, BLAS/OpenMP and torch in a worker: the
+    pool already fills the cores, and oversubscribed workers run slower than fewer threads."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)  # read by torch / BLAS when first imported in this process
     import cv2
 
+    from ..io import clip
+
     cv2.setNumThreads(threads)
+    clip.DECODE_THREADS["count"] = threads
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
 
