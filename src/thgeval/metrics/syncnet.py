@@ -16,8 +16,9 @@ scoring is always :func:`thgeval.metrics.lse.sync_scores`. Variants:
   (:mod:`thgeval.metrics.sync_pipeline`): MPEG-4 and JPEG at quantiser 2, S3FD at scale
   0.25, IoU tracks longer than 100 frames with faces over 100 px, XVID crops, one score per
   track; the clip's value is the mean over its tracks.
-- ``latentsync``: bytedance/LatentSync ``eval/eval_sync_conf.py``: the same with tracks
-  longer than 50 frames; a clip without a track is skipped.
+- ``latentsync``: bytedance/LatentSync ``eval/eval_sync_conf.py``: the same pipeline with
+  its files (``video.mp4``: libx264 + AAC; crops as ``mp4v`` ``.mp4`` with AAC audio), tracks
+  longer than 50 frames, offset ``int(fmean)`` over tracks; a clip without a track is skipped.
 - ``wav2lip-lrs``: Wav2Lip's ``calculate_scores_LRS.py``: no face detection, each whole
   frame after FFmpeg's default JPEG round trip resized to 224×224 (bilinear), native frame
   rate, unweighted mean over videos.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import importlib.util
 from functools import lru_cache
+from statistics import fmean
 from pathlib import Path
 
 import numpy as np
@@ -77,12 +79,22 @@ VARIANTS = {
     ),
     "latentsync": Variant(
         "latentsync", dict(front_end="track", detector="s3fd", fps=SYNCNET_FPS, min_track=50, min_face=100,
-                           max_gap=25, det_scale=0.25, det_conf=0.9, jpeg="pipeline", **_COMMON),
-        reference="bytedance/LatentSync eval/eval_sync_conf.py: syncnet_python's pipeline with min_track 50, "
-                  "mean over tracks per video, videos without a track dropped",
+                           max_gap=25, det_scale=0.25, det_conf=0.9, jpeg="pipeline", reencode="h264-mp4",
+                           crop_file="mp4v-mp4-aac", track_offset="int-mean", **_COMMON),
+        reference="bytedance/LatentSync eval/eval_sync_conf.py + syncnet_detect.py + syncnet/syncnet_eval.py "
+                  "(commit a229c39): 25 fps re-encode to video.mp4 (libx264 CRF 23, AAC) and q2 JPEG frames, "
+                  "audio.wav from its AAC, S3FD, IoU tracks > 50 frames, crops written as mp4v .mp4 muxed "
+                  "with AAC audio, one score per track; per video conf = fmean, offset = int(fmean)",
         aggregation=MEAN_OF_CLIP_MEANS,
-        notes="as syncnet-pipeline with tracks longer than 50 frames; a clip without a track is skipped with the "
-              "reason (LatentSync drops it from its mean); same deviations as syncnet-pipeline",
+        notes="clip value = mean over its face tracks (tracks > 50 frames, mean face > 100 px; none: skipped, as "
+              "LatentSync drops the video from its mean); av_offset = int(fmean(track offsets)) (truncated); "
+              "LSE-D (LatentSync reports none) the mean of the tracks' min distances; reproduced exactly: the "
+              "libx264 re-encode with the CLI's 3 frame threads (its auto count on 2 cores; x264 output depends "
+              "on the thread count, so the reference's own machine may differ), the .mp4 keeps the frames in "
+              "place (no shift); deviations: FFmpeg's native AAC encoder in PyAV's libavcodec differs from "
+              "FFmpeg 5.1's after its first 41 packets (video.mp4's audio and each crop's AAC: decoded samples "
+              "within 148 levels), no PySceneDetect scene cuts (one shot), inputs not at 25 fps resampled by "
+              "timestamps before the encode",
         weights=("s3fd",),
     ),
     "wav2lip-lrs": Variant(
@@ -175,7 +187,7 @@ def _compute(sample, side: str, params: dict) -> SyncScores:
     shift = 0
     if params.get("detector") == "s3fd":  # run_pipeline.py's audio went through video.avi's MP3
         from .sync_pipeline import pipeline_audio
-        audio, shift = pipeline_audio(apath)
+        audio, shift = pipeline_audio(apath, params.get("reencode", "mpeg4-avi"))
     else:
         audio = sample.media.audio_pcm16(apath)
     if audio is None or not audio.size:
@@ -191,24 +203,36 @@ def _compute(sample, side: str, params: dict) -> SyncScores:
     for bgr, frames in segments:
         # a track's audio is the WAV cut to its frames (crop_video's `-ss f0/25 -to (f1+1)/25`)
         a = audio if frames is None else audio[frames[0] * SAMPLES_PER_FRAME:(frames[-1] + 1) * SAMPLES_PER_FRAME]
+        if frames is not None and params.get("crop_file") == "mp4v-mp4-aac":  # LatentSync: cut muxed as AAC
+            from .sync_pipeline import aac_roundtrip
+            a = aac_roundtrip(a)
         per_track.append(score_arrays(emb, bgr, a.astype(np.float64), vshift))
-    res = _mean_over_tracks(per_track)
+    res = _mean_over_tracks(per_track, params.get("track_offset", "longest"))
     res.notes = ([note] if note else []) + notes + res.notes
     return res
 
 
-def _mean_over_tracks(results: list[SyncScores]) -> SyncScores:
+def _mean_over_tracks(results: list[SyncScores], track_offset: str = "longest") -> SyncScores:
     """One clip result from one score per track: LSE-D and LSE-C the means over tracks (as
     run_syncnet.py's per-track scores are averaged by the papers that use them and by
-    LatentSync's eval_sync_conf.py); curve, offset and windows are the longest track's."""
+    LatentSync's eval_sync_conf.py, ``statistics.fmean``); curve and windows are the longest
+    track's. ``track_offset``: ``"longest"`` (the longest track's offset) or ``"int-mean"``
+    (LatentSync: ``int(fmean(offsets))``, truncated toward zero)."""
     best = max(results, key=lambda r: r.n_windows)
     if len(results) == 1:
         return best
     out = SyncScores(**{**best.__dict__, "notes": list(best.notes)})
-    out.lse_d = float(np.mean([r.lse_d for r in results]))
-    out.lse_c = float(np.mean([r.lse_c for r in results]))
-    out.notes.append(f"{len(results)} face tracks: LSE-D/LSE-C are their means (offsets "
-                     f"{[r.offset for r in results]}; curve and offset of the longest)")
+    out.lse_d = float(fmean([r.lse_d for r in results]))
+    out.lse_c = float(fmean([r.lse_c for r in results]))
+    offsets = [int(r.offset) for r in results]
+    if track_offset == "int-mean":
+        out.offset = int(fmean(offsets))
+        how = "the offset int(mean) of theirs"
+    elif track_offset == "longest":
+        how = "curve and offset of the longest"
+    else:
+        raise ValueError(f"track_offset must be 'longest' or 'int-mean'; got {track_offset!r}")
+    out.notes.append(f"{len(results)} face tracks: LSE-D/LSE-C are their means (offsets {offsets}; {how})")
     return out
 
 
@@ -220,7 +244,8 @@ def _s3fd(path: str, stamp: tuple, device: str):
 
 
 def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_kernel: int, min_track: int,
-                  min_face: float, max_gap: int, det_scale: float, det_conf: float, shift: int = 0, **_):
+                  min_face: float, max_gap: int, det_scale: float, det_conf: float, shift: int = 0,
+                  reencode: str = "mpeg4-avi", crop_file: str = "xvid-avi", **_):
     """Per face track of run_pipeline.py: (BGR crops as SyncNet reads them, frame numbers)."""
     from ..weights import locate
     from .sync_crops import crop_faces, crop_track
@@ -234,7 +259,7 @@ def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_ke
         resampled = sample.media.decoded(path, fps).frames
         notes.append(f"video resampled from {native_fps:g} to {fps:g} fps for SyncNet")
     wpath = Path(locate("s3fd"))
-    frames = pipeline_frames(path, resampled, int(round(fps)), shift=shift)
+    frames = pipeline_frames(path, resampled, int(round(fps)), shift=shift, reencode=reencode)
     if len(frames) <= min_track:  # a track needs more than min_track frames
         raise MetricSkipped(f"{len(frames)} frames: no face track can be longer than min_track={min_track} "
                             "frames in this variant")
@@ -251,7 +276,7 @@ def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_ke
     segments = []
     for fi, boxes in tracks:
         crops = crop_faces(frames[fi], crop_track(boxes, median_kernel), crop_scale)
-        segments.append((xvid_jpeg_roundtrip(crops, int(round(fps))), fi))
+        segments.append((xvid_jpeg_roundtrip(crops, int(round(fps)), crop_file=crop_file), fi))
     return segments, notes
 
 
