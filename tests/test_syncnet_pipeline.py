@@ -83,3 +83,21 @@ def test_missing_s3fd_weights_skip(media, tmp_path, monkeypatch):
     ref = resolve("lse_d@syncnet-pipeline")
     with pytest.raises(MetricSkipped, match="sfd_face|s3fd"):
         ref.metric.clip_fn(Sample("m", "c", media / "syncnet/example.avi"), **ref.params())
+
+
+def test_latentsync_offset_is_int_of_the_mean_over_tracks():
+    from thgeval.metrics.lse import SyncScores
+    from thgeval.metrics.syncnet import _mean_over_tracks
+
+    def r(off, n, d, c):
+        z = np.zeros(n)
+        return SyncScores(d, c, off, np.zeros(31), np.zeros((n, 31)), z, z)
+
+    tracks = [r(15, 10, 4.0, 0.1), r(-15, 20, 3.0, 0.3), r(-15, 5, 3.5, 0.2)]
+    assert _mean_over_tracks(tracks).offset == -15  # syncnet-pipeline: the longest track's
+    out = _mean_over_tracks(tracks, "int-mean")  # LatentSync: int(fmean([15, -15, -15])) = int(-5.0)
+    assert out.offset == -5 and out.lse_c == pytest.approx(0.2) and out.lse_d == pytest.approx(3.5)
+    assert _mean_over_tracks([r(15, 9, 1, 1), r(-14, 9, 1, 1)], "int-mean").offset == 0  # int() truncates
+    p = resolve("av_offset@latentsync").params()
+    assert (p["reencode"], p["crop_file"], p["track_offset"], p["min_track"]) == \
+        ("h264-mp4", "mp4v-mp4-aac", "int-mean", 50)
