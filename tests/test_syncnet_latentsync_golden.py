@@ -73,7 +73,9 @@ TRACK_TOL = 5e-3  # a 0–316 track both find: |ΔLSE-D| + |ΔLSE-C| 3.0e-3 / 3.
 CLIP_TOL = 0.05  # video conf: thgeval 0.1459 vs 0.1680 in the first run (5 of 6 tracks differ, see above)
 # NOTE: two thgeval runs of this test gave different track sets (6 tracks, then 5: 0–316 ×3,
 # 0–286, 167–316): something in thgeval's path (x264 frame threads, S3FD on CPU threads?) is
-# not deterministic on this machine; not investigated in time. What is asserted holds for both.
+# not deterministic on this machine; not investigated in time. What is asserted held in three runs;
+# the clip offset is not compared with the tracks of a separate run (the int(fmean) rule is unit-tested
+# in test_syncnet_pipeline.py).
 # thgeval's tracks on this clip (2026-12-06): 0–316 (+15), 0–209, 0–264 (−15), 0–187, 167–316,
 # 232–316 (+15); offset int(fmean) = 5 against the reference's 0: with offsets of ±15 on random
 # weights the mean is decided by which tracks exist, so the clip offset is not asserted.
@@ -109,4 +111,3 @@ def test_latentsync_matches_eval_sync_conf(home, media, monkeypatch):  # noqa: F
     assert best <= TRACK_TOL, (found, best)
     got = {n: resolve(f"{n}@latentsync").metric.clip_fn(s, **params).value for n in ("lse_c", "av_offset")}
     assert abs(got["lse_c"] - VIDEO_CONF) <= CLIP_TOL, got
-    assert got["av_offset"] == int(np.mean([t[2] for t in found]))  # int(fmean) over the tracks
