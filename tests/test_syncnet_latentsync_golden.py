@@ -46,6 +46,8 @@ from the 5.1 CLI's, up to 10 levels after JPEG), so the random detector's boxes 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -90,6 +92,10 @@ def test_latentsync_audio_frames_and_offset_rule(media):
     assert int(np.mean([t[2] for t in TRACKS])) == VIDEO_OFFSET
 
 
+@pytest.mark.skipif(os.environ.get("THGEVAL_SLOW_GOLDENS") != "1",
+                    reason="opt-in (THGEVAL_SLOW_GOLDENS=1): 2–5 min, and with random S3FD weights whose scores sit "
+                           "near the 0.9 threshold the set of tracks thgeval finds varied between two runs here "
+                           "(6, then 5), so it is run by hand, not in CI")
 def test_latentsync_matches_eval_sync_conf(home, media, monkeypatch):  # noqa: F811
     monkeypatch.setenv("THGEVAL_HOME", str(home))
     monkeypatch.delenv("THGEVAL_WEIGHTS_DIR", raising=False)
