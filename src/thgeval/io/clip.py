@@ -207,21 +207,7 @@ def load_audio_pcm16(path: str | os.PathLike) -> np.ndarray | None:
     FFmpeg's ``-async 1`` (Wav2Lip's command) pads only a stream that starts late; this
     reader does not pad.
     """
-    path = Path(path)
-    pcm: list[np.ndarray] = []
-    with open_container(path) as container:
-        if not container.streams.audio:
-            return None
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE)
-        try:
-            for frame in container.decode(container.streams.audio[0]):
-                for rf in resampler.resample(frame):
-                    pcm.append(rf.to_ndarray().reshape(-1))
-        except av.error.FFmpegError as e:
-            raise TruncatedClipError(path, f"audio decoding failed (FFmpeg: {e})") from None
-        for rf in resampler.resample(None):
-            pcm.append(rf.to_ndarray().reshape(-1))
-    return np.concatenate(pcm).astype(np.int16) if pcm else np.zeros(0, np.int16)
+    return _audio_only(path, "s16", np.int16)
 
 
 def load_audio(path: str | os.PathLike) -> np.ndarray | None:
@@ -230,12 +216,17 @@ def load_audio(path: str | os.PathLike) -> np.ndarray | None:
     Decodes no video, so a clip used only as an audio source (Wav2Lip's filelists pair a
     video with another clip's speech) costs its audio alone.
     """
+    return _audio_only(path, "flt", np.float32)
+
+
+def _audio_only(path, sample_format: str, dtype) -> np.ndarray | None:
+    """The first audio track alone, mono 16 kHz in FFmpeg's ``sample_format`` (None: no audio)."""
     path = Path(path)
     pcm: list[np.ndarray] = []
     with open_container(path) as container:
         if not container.streams.audio:
             return None
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+        resampler = av.AudioResampler(format=sample_format, layout="mono", rate=AUDIO_RATE)
         try:
             for frame in container.decode(container.streams.audio[0]):
                 for rf in resampler.resample(frame):
@@ -244,4 +235,4 @@ def load_audio(path: str | os.PathLike) -> np.ndarray | None:
             raise TruncatedClipError(path, f"audio decoding failed (FFmpeg: {e})") from None
         for rf in resampler.resample(None):
             pcm.append(rf.to_ndarray().reshape(-1))
-    return np.concatenate(pcm).astype(np.float32) if pcm else np.zeros(0, np.float32)
+    return np.concatenate(pcm).astype(dtype) if pcm else np.zeros(0, dtype)
