@@ -44,8 +44,6 @@ prints a float32 mean).
 
 from __future__ import annotations
 
-import hashlib
-import zlib
 
 import numpy as np
 import pytest
@@ -58,6 +56,8 @@ from thgeval.metrics import resolve  # noqa: E402
 from thgeval.metrics.fidelity import l1  # noqa: E402
 from thgeval.metrics.identity import openface_embeddings, squared_embedding_distance  # noqa: E402
 from thgeval.nets.openface import OpenFaceNet, load_openface  # noqa: E402
+
+from _golden_weights import per_key_random_state, values_sha256  # noqa: E402
 
 SEED = 20261206
 CLIPS = {"voxceleb2/00104.mp4": 12, "voxceleb2/741400163.mp4": 7}  # clip: first frames used
@@ -73,30 +73,9 @@ TOL = 1e-5  # relative
 def golden_state(keys_shapes, seed: int = SEED) -> dict:
     """Random OpenFace weights seeded per key (independent of key order), activations O(1);
     no ``num_batches_tracked`` (the 2018 file predates them)."""
-    out = {}
-    for k, shape in keys_shapes:
-        if k.endswith("num_batches_tracked"):
-            continue
-        g = torch.Generator().manual_seed(seed + zlib.crc32(k.encode()))
-        if k.endswith("running_var"):
-            v = 0.5 + torch.rand(shape, generator=g)
-        elif k.endswith("running_mean") or k.endswith("bias"):
-            v = 0.1 * torch.randn(shape, generator=g)
-        elif len(shape) == 1:
-            v = 0.8 + 0.4 * torch.rand(shape, generator=g)
-        else:
-            v = torch.randn(shape, generator=g) * float(np.sqrt(2.0 / np.prod(shape[1:])))
-        out[k] = v
+    out = per_key_random_state(keys_shapes, seed)
     out["layer1.weight"] *= 40.0  # large early activations, so the two LRN readings differ
     return out
-
-
-def values_sha256(state: dict) -> str:
-    h = hashlib.sha256()
-    for k in sorted(state):
-        h.update(k.encode())
-        h.update(state[k].detach().cpu().numpy().astype("<f4").tobytes())
-    return h.hexdigest()
 
 
 def degrade(frames: np.ndarray, seed: int) -> np.ndarray:

@@ -40,7 +40,6 @@ about 0.02 (LSE-D) and 0.011 (LSE-C), which bounds what is asserted for them.
 
 from __future__ import annotations
 
-import hashlib
 
 import numpy as np
 import pytest
@@ -72,14 +71,6 @@ CLIP_TOL = 0.03  # one of four tracks differs (see above)
 pytestmark = pytest.mark.slow
 
 
-def _hash(state):
-    h = hashlib.sha256()
-    for k in sorted(state):
-        h.update(k.encode())
-        h.update(state[k].detach().cpu().numpy().astype("<f4").tobytes())
-    return h.hexdigest()
-
-
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
@@ -88,7 +79,7 @@ def home(tmp_path_factory):
     (home / "weights").mkdir()
     torch.save(state, home / "weights" / "syncnet_v2.model", _use_new_zipfile_serialization=False)
     s3fd = s3fd_state()
-    assert _hash(s3fd) == S3FD_SHA256  # the reference ran on exactly these values
+    assert values_sha256(s3fd) == S3FD_SHA256  # the reference ran on exactly these values
     save_s3fd(s3fd, home / "weights" / "sfd_face.pth")
     return home
 

@@ -43,10 +43,7 @@ GRID (|ΔLSE-C| 1e-3 before). The JPEG frames were already byte-identical.
 
 from __future__ import annotations
 
-import hashlib
-import zlib
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -55,6 +52,8 @@ pytest.importorskip("cv2")
 from thgeval.metrics import resolve  # noqa: E402
 from thgeval.metrics.sample import Sample  # noqa: E402
 from thgeval.nets.syncnet import SyncNet  # noqa: E402
+
+from _golden_weights import per_key_random_state, values_sha256  # noqa: E402
 
 SEED = 20261206
 WEIGHTS_SHA256 = "dc283cef14345ad7958ebdaecbf90fdca84842a1c14a4bb41b0768e3db6257d2"
@@ -67,33 +66,12 @@ TOL = 1e-4
 
 def golden_state(keys_shapes, seed: int = SEED) -> dict:
     """Random SyncNet weights seeded per key (independent of key order), activations O(1)."""
-    out = {}
-    for k, shape in keys_shapes:
-        if k.endswith("num_batches_tracked"):
-            continue  # the released file predates these counters
-        g = torch.Generator().manual_seed(seed + zlib.crc32(k.encode()))
-        if k.endswith("running_var"):
-            v = 0.5 + torch.rand(shape, generator=g)
-        elif k.endswith("running_mean") or k.endswith("bias"):
-            v = 0.1 * torch.randn(shape, generator=g)
-        elif len(shape) == 1:
-            v = 0.8 + 0.4 * torch.rand(shape, generator=g)
-        else:
-            v = torch.randn(shape, generator=g) * float(np.sqrt(2.0 / np.prod(shape[1:])))
-        out[k] = v
+    out = per_key_random_state(keys_shapes, seed)
     out["netcnnlip.0.weight"] /= 128.0
     out["netcnnaud.0.weight"] /= 10.0
     for k in ("netfcaud.3.weight", "netfcaud.3.bias", "netfclip.3.weight", "netfclip.3.bias"):
         out[k] /= 64.0  # distances O(1), so float32 rounding stays far below the 1e-4 check
     return out
-
-
-def values_sha256(state: dict) -> str:
-    h = hashlib.sha256()
-    for k in sorted(state):
-        h.update(k.encode())
-        h.update(state[k].detach().cpu().numpy().astype("<f4").tobytes())
-    return h.hexdigest()
 
 
 @pytest.fixture(scope="module")
