@@ -19,7 +19,9 @@ Provenance (golden numbers below, computed 2026-12-06 outside thgeval in /tmp/go
 
 Tolerances: the preprocessed tensor exactly (0 absolute on sampled values, the uint8 crops'
 sha256; the same cv2 INTER_AREA and float32 division); Fréchet distances 1e-6 relative
-(scipy's sqrtm against thgeval's symmetric eigen-solver; measured ~1e-7 for 12 rows).
+(scipy's sqrtm against thgeval's symmetric eigen-solver; measured ~1e-7 for 12 rows). LatentSync's
+compute_fvd printed the same two values as cmvq's and DisCo's, so the test of thgeval's Fréchet
+distance against them lives once, in test_fvd_variants.py (FD_GOLDEN).
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("cv2")
 
 from thgeval.errors import MetricSkipped  # noqa: E402
-from thgeval.metrics.distribution import feature_stats, frechet_distance  # noqa: E402
 from thgeval.nets.i3d import I3D, latentsync_box, latentsync_inputs, random_state_dict  # noqa: E402
 
 BOXES = {  # relative (xmin, ymin, width, height) per frame 20…35, as the stub detector returned them
@@ -57,7 +58,6 @@ GOLDEN = {  # clip: (sum of the 1×3×16×224×224 tensor, values at IDX, sha256
                              0.16470588743686676],
                             "0ea3454070c9cd4375dad896f93c9a8cd1c682f57cf13dfd9cbda8e6b2e7af97"),
 }
-FD_GOLDEN = {12: 4529.127660809674, 600: 2089.9806101541426}  # LatentSync's compute_fvd
 
 
 def _frames(media, name):
@@ -86,18 +86,6 @@ def test_latentsync_preprocessing_equals_golden(media, clip):
 def test_latentsync_box_truncates_like_int():
     assert latentsync_box((-0.05, 0.2, 0.3, 0.42), 360, 288) == (-18, 57, 108, 120)
     assert latentsync_box((0.999, 0.001, 0.5, 0.5), 100, 100) == (99, 0, 50, 50)
-
-
-def _feats(seed, n, d=400):
-    r = np.random.RandomState(seed)
-    return r.randn(n, d) @ (np.eye(d) + 0.1 * r.randn(d, d)) + r.randn(d)
-
-
-@pytest.mark.parametrize("n", sorted(FD_GOLDEN))
-def test_frechet_distance_equals_latentsync_compute_fvd(n):
-    m1, s1, _ = feature_stats([_feats(1, n)])
-    m2, s2, _ = feature_stats([_feats(2, n)])
-    assert frechet_distance(m1, s1, m2, s2) == pytest.approx(FD_GOLDEN[n], rel=1e-6)
 
 
 def test_skipped_without_mediapipe(monkeypatch):

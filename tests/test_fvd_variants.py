@@ -49,7 +49,8 @@ I3D_IDX = [132, 309, 341, 196, 246, 60, 155, 261]
 I3D_GOLDEN = (12.345852591097355, 862.2504198998213,
               [1.946938395500183, 0.07487670332193375, 1.0121761560440063, -0.8620756268501282,
                -0.05317205190658569, 1.9725984334945679, -1.5739778280258179, -1.2265841960906982])
-FD_GOLDEN = {12: 4529.127660809674, 600: 2089.9806101541426}  # cmvq's and DisCo's agree to the last digit
+# cmvq's, DisCo's and LatentSync's (eval/fvd.py compute_fvd) Fréchet distances all printed these, to the last digit
+FD_GOLDEN = {12: 4529.127660809674, 600: 2089.9806101541426}
 
 
 def _frames(media, name):
