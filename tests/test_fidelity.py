@@ -111,3 +111,29 @@ def test_registry_records():
     ref = resolve("ssim@skimage-uniform7")
     assert ref.params()["win_size"] == 7 and ref.params()["sample_covariance"] is True
     assert resolve("MS-SSIM").metric.name == "ms_ssim" and resolve("psnr").metric.unit == "dB"
+
+
+def test_engine_shares_the_finest_scale_between_ssim_and_ms_ssim(pairs, monkeypatch):
+    """Fed one chunk by the run engine, SSIM (Gaussian) and MS-SSIM compute their common
+    statistics once, in one thread or two, and give the values of separate calls."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from thgeval.metrics import fidelity
+    from thgeval.run.framepass import Accumulator, feed
+
+    calls = []
+    real = fidelity.gaussian_level0
+    monkeypatch.setattr(fidelity, "gaussian_level0", lambda *a, **k: calls.append(1) or real(*a, **k))
+    pred, gt = pairs[0]
+    for pool in (None, ThreadPoolExecutor(2)):
+        calls.clear()
+        accs = [Accumulator(k, k) for k in ("ssim", "ms_ssim", "ssim@cmvq", "ssim@skimage-uniform7")]
+        feed(pool, [(a, pred, gt) for a in accs])
+        assert len(calls) == 1
+        got = [float(np.concatenate(a.values).mean()) for a in accs]
+        assert got[0] == float(ssim(pred, gt).mean()) == got[2]
+        assert got[1] == float(ms_ssim(pred, gt).mean())
+        assert got[3] == float(ssim(pred, gt, window="uniform", win_size=7, sample_covariance=True).mean())
+    calls.clear()
+    ssim(pred, gt), ms_ssim(pred, gt)  # outside the engine nothing is shared
+    assert len(calls) == 2

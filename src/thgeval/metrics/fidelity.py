@@ -6,6 +6,7 @@ in one call, which gives scikit-image's value several times faster.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import cv2
@@ -13,6 +14,9 @@ import numpy as np
 
 from ..errors import MetricSkipped
 from ._frames import check_pair, unbatch
+from .chunk_memo import chunk_memo
+from ._ssim_kernels import avg_pool2 as _avg_pool2
+from ._ssim_kernels import ssim_sums as _ssim_sums
 from .registry import POOLED_FRAMES, Metric, Variant, register
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -102,24 +106,12 @@ def _plane_stats(x: np.ndarray, y: np.ndarray, filt, crop: int, data_range: floa
     h, w = a.shape
     ux, uy = filt(a), filt(b)
     uxx, uyy, uxy = (filt(cv2.multiply(p, q)) for p, q in ((a, a), (b, b), (a, b)))
-    C1, C2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
-    s_sum = cs_sum = 0.0
-    cols = slice(crop, w - crop)
-    # The map arithmetic runs in bands of rows so its temporaries stay in cache.
-    for top in range(crop, h - crop, _BAND):
-        rows = slice(top, min(top + _BAND, h - crop))
-        mx, my = ux[rows, cols], uy[rows, cols]
-        cs = (2 * cov_norm) * (uxy[rows, cols] - mx * my) + C2
-        cs /= cov_norm * (uxx[rows, cols] + uyy[rows, cols] - mx * mx - my * my) + C2
-        sx, sy = mx + 128.0, my + 128.0
-        lum = (2 * sx * sy + C1) / (sx * sx + sy * sy + C1)
-        cs_sum += float(cs.sum(dtype=np.float64))
-        s_sum += float((lum * cs).sum(dtype=np.float64))
+    s_sum, cs_sum = _ssim_sums(ux, uy, uxx, uyy, uxy, crop, (K1 * data_range) ** 2, (K2 * data_range) ** 2,
+                               cov_norm, 128.0)
     n = (h - 2 * crop) * (w - 2 * crop)
     return s_sum / n, cs_sum / n
 
 
-_BAND = 32
 
 
 def _gaussian_filter(sigma: float, radius: int):
@@ -175,7 +167,18 @@ def ssim(pred, gt, *, data_range: float = 255.0, window: str = "gaussian", win_s
     Z. Wang, A. C. Bovik, H. R. Sheikh, E. P. Simoncelli, "Image quality assessment: from
     error visibility to structural similarity", IEEE TIP 13(4), 2004.
     """
+    return _ssim(pred, gt, data_range=data_range, window=window, win_size=win_size, sigma=sigma,
+                 sample_covariance=sample_covariance, K1=K1, K2=K2, gray=gray, downsample=downsample)
+
+
+def _ssim(pred, gt, *, data_range, window, win_size, sigma, sample_covariance, K1, K2, gray, downsample,
+          level0=None):
     p, g, single = check_pair(pred, gt)
+    if window == "gaussian" and not sample_covariance and gray is None and not downsample:
+        # Wang et al.'s setting: the same numbers as MS-SSIM's finest scale, possibly shared
+        stats = (level0 or gaussian_level0)(p, g, sigma=sigma, radius=int(3.5 * sigma + 0.5),
+                                            data_range=data_range, K1=K1, K2=K2)
+        return unbatch(stats[:, :, 0].mean(axis=1), single)
     p, g = to_gray(p, gray), to_gray(g, gray)
     if downsample:
         p, g = _piq_downsample(p), _piq_downsample(g)
@@ -200,6 +203,24 @@ def ssim(pred, gt, *, data_range: float = 255.0, window: str = "gaussian", win_s
     return unbatch(out, single)
 
 
+def gaussian_level0(p: np.ndarray, g: np.ndarray, *, sigma: float, radius: int, data_range: float, K1: float,
+                    K2: float) -> np.ndarray:
+    """Mean SSIM and mean contrast-structure term of every frame and channel (batches
+    T×H×W×C), Gaussian window of ``radius``, over the window-valid region: (T, C, 2) float64.
+
+    The finest scale of MS-SSIM and the SSIM of scikit-image's Gaussian setting are both this.
+    """
+    r = radius
+    _check_window(p.shape, 2 * r + 1)
+    filt = _gaussian_filter(sigma, r)
+    out = np.empty((len(p), p.shape[-1], 2))
+    for i in range(len(p)):
+        for ch in range(p.shape[-1]):
+            out[i, ch] = _plane_stats(np.ascontiguousarray(p[i, ..., ch]), np.ascontiguousarray(g[i, ..., ch]),
+                                      filt, r, data_range, K1, K2)
+    return out
+
+
 def _piq_downsample(frames: np.ndarray) -> np.ndarray:
     """piq.ssim's average pooling: factor ``max(1, round(min(H, W) / 256))`` (Python's round,
     half to even), stride = kernel = factor, no padding (PyTorch ``avg_pool2d``)."""
@@ -210,18 +231,6 @@ def _piq_downsample(frames: np.ndarray) -> np.ndarray:
     h, w = h // f, w // f
     x = frames[:, : h * f, : w * f].astype(np.float32)
     return x.reshape(t, h, f, w, f, c).mean(axis=(2, 4), dtype=np.float32)
-
-
-def _avg_pool2(x: np.ndarray) -> np.ndarray:
-    """2×2 average pooling of a plane with zero padding of ``side % 2`` on both ends, the
-    padding counted in the mean (PyTorch ``avg_pool2d(kernel_size=2, padding=s % 2)``)."""
-    h, w = x.shape
-    ph, pw = h % 2, w % 2
-    if ph or pw:
-        x = np.pad(x, ((ph, ph), (pw, pw)))
-    oh, ow = (h + 2 * ph - 2) // 2 + 1, (w + 2 * pw - 2) // 2 + 1
-    x = x[: 2 * oh, : 2 * ow]
-    return 0.25 * (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2])
 
 
 def ms_ssim(pred, gt, *, data_range: float = 255.0, win_size: int = 11, sigma: float = 1.5,
@@ -258,6 +267,11 @@ def ms_ssim(pred, gt, *, data_range: float = 255.0, win_size: int = 11, sigma: f
     Z. Wang, E. P. Simoncelli, A. C. Bovik, "Multiscale structural similarity for image
     quality assessment", Asilomar Conference on Signals, Systems and Computers, 2003.
     """
+    return _ms_ssim(pred, gt, data_range=data_range, win_size=win_size, sigma=sigma, weights=weights,
+                    K1=K1, K2=K2)
+
+
+def _ms_ssim(pred, gt, *, data_range, win_size, sigma, weights, K1, K2, level0=None):
     p, g, single = check_pair(pred, gt)
     levels = len(weights)
     need = (win_size - 1) * 2 ** (levels - 1)
@@ -269,19 +283,18 @@ def ms_ssim(pred, gt, *, data_range: float = 255.0, win_size: int = 11, sigma: f
     r = (win_size - 1) // 2
     filt = _gaussian_filter(sigma, r)
     w = np.asarray(weights, dtype=np.float64)
+    # The finest scale ("valid" filtering) is the Gaussian SSIM's statistics, possibly shared.
+    finest = (level0 or gaussian_level0)(p, g, sigma=sigma, radius=r, data_range=data_range, K1=K1, K2=K2)
     out = np.empty(len(p))
     for i in range(len(p)):
         per_channel = []
-        for x, y in zip(cv2.split(p[i]), cv2.split(g[i])):
-            x, y = x.astype(np.float32), y.astype(np.float32)
-            terms = []
-            for level in range(levels):
-                s_mean, cs_mean = _plane_stats(x, y, filt, r, data_range, K1, K2)  # "valid" filtering
-                if level < levels - 1:
-                    terms.append(max(cs_mean, 0.0))
-                    x, y = _avg_pool2(x), _avg_pool2(y)
-                else:
-                    terms.append(max(s_mean, 0.0))
+        for ch in range(p.shape[-1]):
+            x, y = p[i, ..., ch].astype(np.float32), g[i, ..., ch].astype(np.float32)
+            terms = [max(finest[i, ch, 1], 0.0)] if levels > 1 else [max(finest[i, ch, 0], 0.0)]
+            for level in range(1, levels):
+                x, y = _avg_pool2(x), _avg_pool2(y)
+                s_mean, cs_mean = _plane_stats(x, y, filt, r, data_range, K1, K2)
+                terms.append(max(cs_mean, 0.0) if level < levels - 1 else max(s_mean, 0.0))
             per_channel.append(np.prod(np.asarray(terms) ** w))
         out[i] = np.mean(per_channel)
     return unbatch(out, single)
@@ -318,12 +331,24 @@ def _psnr_frames(pred, gt, **params):
     return psnr(pred, gt, **params)
 
 
+def _shared_level0(p, g, **kw):
+    """:func:`gaussian_level0`, computed once per chunk for SSIM and MS-SSIM in the run engine."""
+    return chunk_memo(("ssim-level0", tuple(sorted(kw.items()))), (p, g), lambda: gaussian_level0(p, g, **kw))
+
+
 def _ssim_frames(pred, gt, **params):
-    return ssim(pred, gt, **params)
+    return _ssim(pred, gt, **{**_SSIM_DEFAULTS, **params}, level0=_shared_level0)
 
 
 def _ms_ssim_frames(pred, gt, **params):
-    return ms_ssim(pred, gt, **params)
+    return _ms_ssim(pred, gt, **{**_MS_SSIM_DEFAULTS, **params}, level0=_shared_level0)
+
+
+def _defaults(fn) -> dict:
+    return {k: v.default for k, v in inspect.signature(fn).parameters.items() if v.kind is v.KEYWORD_ONLY}
+
+
+_SSIM_DEFAULTS, _MS_SSIM_DEFAULTS = _defaults(ssim), _defaults(ms_ssim)
 
 
 register(Metric(

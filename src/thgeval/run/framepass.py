@@ -7,6 +7,7 @@ in memory (when clip-level metrics decoded the clip anyway), so no clip is decod
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from ..errors import MetricSkipped, ThgevalError
 from ..metrics import resolve
+from ..metrics.chunk_memo import shared_chunk
 from .store import FAILED, OK, SKIPPED, Row
 
 
@@ -61,12 +63,16 @@ class Accumulator:
 
 
 def feed(pool: ThreadPoolExecutor | None, work: list) -> None:
-    """Feed each accumulator its frames; side by side when the job was given spare cores."""
-    if pool is None or len(work) <= 1:
-        for a, p, g in work:
-            a.feed(p, g)
-        return
-    list(pool.map(lambda w: w[0].feed(w[1], w[2]), work))
+    """Feed each accumulator its frames; side by side when the job was given spare cores.
+    Metrics fed the same chunk share their common intermediate results (``shared_chunk``)."""
+    with shared_chunk():
+        if pool is None or len(work) <= 1:
+            for a, p, g in work:
+                a.feed(p, g)
+            return
+        futures = [pool.submit(contextvars.copy_context().run, a.feed, p, g) for a, p, g in work]
+        for f in futures:
+            f.result()
 
 
 def slices(frames: np.ndarray, size: int) -> Iterator[np.ndarray]:
