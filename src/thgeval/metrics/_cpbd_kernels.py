@@ -91,13 +91,14 @@ def gaussian_zero(image, fw):
 
 
 @njit(**_JIT)
-def sobel_nms(smoothed, low):
+def sobel_nms(smoothed, low, high):
     """scikit-image's Canny after smoothing: Sobel gradients (symmetric padding, [-1, 0, 1] then
     [1, 2, 1], summed in double and rounded to the image's type), magnitude, and bilinear
     non-maximum suppression of interior pixels at least ``low``.
 
-    Returns (candidates, magnitude): candidates is scikit-image's ``low_mask`` before
-    hysteresis; the border is never a candidate.
+    Returns (candidates, strong, any_weak): candidates is scikit-image's ``low_mask`` before
+    hysteresis (the border is never one); strong the candidates with magnitude ≥ ``high``;
+    any_weak whether some candidate is below it (then hysteresis has work to do).
     """
     h, w = smoothed.shape
     x = smoothed
@@ -143,7 +144,24 @@ def sobel_nms(smoothed, low):
             rest = 1.0 - np.float64(wt)
             keep[r, c] = ((m >= low) & (np.float64(n12 * wt) + n11 * rest <= m)
                           & (np.float64(n22 * wt) + n21 * rest <= m))
-    return keep, mag
+    strong, any_weak = _strong(keep, mag, high)
+    return keep, strong, any_weak
+
+
+@njit(**_JIT)
+def _strong(keep, mag, high):
+    """Candidates at least ``high`` (magnitudes are never NaN), and whether any is not. Its own
+    function: folded into the suppression loop it stops that loop from vectorising."""
+    h, w = keep.shape
+    strong = np.zeros((h, w), np.bool_)
+    n_weak = 0
+    for r in range(h):
+        for c in range(w):
+            k = keep[r, c]
+            s = k & (mag[r, c] >= high)
+            strong[r, c] = s
+            n_weak += np.int64(k) - np.int64(s)
+    return strong, n_weak > 0
 
 
 @njit(**_JIT)

@@ -41,19 +41,20 @@ def ssim_sums(ux, uy, uxx, uyy, uxy, crop, c1, c2, cov_norm, offset):
 @njit(cache=True, nogil=True)
 def avg_pool2(x):
     """2×2 average pooling with ``side % 2`` zeros padded on both ends of each axis, the zeros
-    counted in the mean (PyTorch ``avg_pool2d(kernel_size=2, padding=s % 2)``)."""
+    counted in the mean (PyTorch ``avg_pool2d(kernel_size=2, padding=s % 2)``), in float32
+    (any input type is converted first, as ``x.astype(np.float32)`` would)."""
     h, w = x.shape
     ph, pw = h % 2, w % 2
     oh, ow = (h + 2 * ph - 2) // 2 + 1, (w + 2 * pw - 2) // 2 + 1
-    out = np.empty((oh, ow), x.dtype)
-    zero = x.dtype.type(0)
+    out = np.empty((oh, ow), np.float32)
+    zero, quarter = np.float32(0), np.float32(0.25)
     for i in range(oh):
         r0, r1 = 2 * i - ph, 2 * i + 1 - ph
         for j in range(ow):
             c0, c1 = 2 * j - pw, 2 * j + 1 - pw
-            a = x[r0, c0] if 0 <= r0 < h and 0 <= c0 < w else zero
-            b = x[r1, c0] if 0 <= r1 < h and 0 <= c0 < w else zero
-            c = x[r0, c1] if 0 <= r0 < h and 0 <= c1 < w else zero
-            d = x[r1, c1] if 0 <= r1 < h and 0 <= c1 < w else zero
-            out[i, j] = x.dtype.type(0.25) * (((a + b) + c) + d)
+            a = np.float32(x[r0, c0]) if 0 <= r0 < h and 0 <= c0 < w else zero
+            b = np.float32(x[r1, c0]) if 0 <= r1 < h and 0 <= c0 < w else zero
+            c = np.float32(x[r0, c1]) if 0 <= r0 < h and 0 <= c1 < w else zero
+            d = np.float32(x[r1, c1]) if 0 <= r1 < h and 0 <= c1 < w else zero
+            out[i, j] = quarter * (((a + b) + c) + d)
     return out

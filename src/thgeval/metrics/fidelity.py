@@ -215,10 +215,16 @@ def gaussian_level0(p: np.ndarray, g: np.ndarray, *, sigma: float, radius: int, 
     filt = _gaussian_filter(sigma, r)
     out = np.empty((len(p), p.shape[-1], 2))
     for i in range(len(p)):
-        for ch in range(p.shape[-1]):
-            out[i, ch] = _plane_stats(np.ascontiguousarray(p[i, ..., ch]), np.ascontiguousarray(g[i, ..., ch]),
-                                      filt, r, data_range, K1, K2)
+        for ch, (x, y) in enumerate(zip(_planes(p[i]), _planes(g[i]))):
+            out[i, ch] = _plane_stats(x, y, filt, r, data_range, K1, K2)
     return out
+
+
+def _planes(frame: np.ndarray) -> list[np.ndarray]:
+    """The channels of one H×W×C frame as contiguous planes."""
+    if frame.shape[-1] == 1:
+        return [np.ascontiguousarray(frame[..., 0])]
+    return list(cv2.split(np.ascontiguousarray(frame)))
 
 
 def _piq_downsample(frames: np.ndarray) -> np.ndarray:
@@ -288,10 +294,9 @@ def _ms_ssim(pred, gt, *, data_range, win_size, sigma, weights, K1, K2, level0=N
     out = np.empty(len(p))
     for i in range(len(p)):
         per_channel = []
-        for ch in range(p.shape[-1]):
-            x, y = p[i, ..., ch].astype(np.float32), g[i, ..., ch].astype(np.float32)
+        for ch, (x, y) in enumerate(zip(_planes(p[i]), _planes(g[i]))):
             terms = [max(finest[i, ch, 1], 0.0)] if levels > 1 else [max(finest[i, ch, 0], 0.0)]
-            for level in range(1, levels):
+            for level in range(1, levels):  # pooling works in float32 (PyTorch's avg_pool2d)
                 x, y = _avg_pool2(x), _avg_pool2(y)
                 s_mean, cs_mean = _plane_stats(x, y, filt, r, data_range, K1, K2)
                 terms.append(max(cs_mean, 0.0) if level < levels - 1 else max(s_mean, 0.0))

@@ -57,13 +57,13 @@ def canny(image: np.ndarray, sigma: float = 1.0, low: float = 0.1, high: float =
     image = np.ascontiguousarray(image, dtype=dtype)
     smoothed = _k.gaussian_zero(image, _gaussian_weights(float(sigma)))
     smoothed /= _bleed_over(image.shape, sigma, dtype)
-    low_mask, mag = _k.sobel_nms(smoothed, np.float32(low))  # the reference's threshold is a C float
-    weak = low_mask & (mag < high)
-    if not weak.any():
+    # The low threshold is a C float in the reference; the high one is compared in the image's type.
+    low_mask, strong_px, any_weak = _k.sobel_nms(smoothed, np.float32(low), dtype(high))
+    if not any_weak:
         return low_mask  # every candidate is strong: hysteresis keeps them all
     labels, count = ndi.label(low_mask, np.ones((3, 3), bool))
     strong = np.zeros(count + 1, bool)
-    strong[labels[low_mask & ~weak]] = True
+    strong[labels[strong_px]] = True
     strong[0] = False
     return strong[labels]
 
