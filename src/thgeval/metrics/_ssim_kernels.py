@@ -10,8 +10,9 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def ssim_sums(ux, uy, uxx, uyy, uxy, crop, c1, c2, cov_norm, offset):
-    """Sums of the SSIM map and of its contrast-structure map over the window-valid region.
+def ssim_sums(ux, uy, usq, uxy, crop, c1, c2, cov_norm, offset):
+    """Sums of the SSIM map and of its contrast-structure map over the window-valid region,
+    from the filtered maps of x, y, x² + y² and xy.
 
     The moment maps are of frames shifted by ``-offset`` (float32 filtering of centred values
     keeps E[x²] − E[x]² accurate); the luminance term adds it back.
@@ -27,7 +28,7 @@ def ssim_sums(ux, uy, uxx, uyy, uxy, crop, c1, c2, cov_norm, offset):
     for r in range(crop, h - crop):
         for c in range(crop, w - crop):
             mx, my = ux[r, c], uy[r, c]
-            cs = (k_cov * (uxy[r, c] - mx * my) + k_c2) / (k_norm * (uxx[r, c] + uyy[r, c] - mx * mx - my * my) + k_c2)
+            cs = (k_cov * (uxy[r, c] - mx * my) + k_c2) / (k_norm * (usq[r, c] - mx * mx - my * my) + k_c2)
             sx, sy = mx + k_off, my + k_off
             lum = (f(2.0) * sx * sy + k_c1) / (sx * sx + sy * sy + k_c1)
             cs_row[c] = cs

@@ -105,8 +105,10 @@ def _plane_stats(x: np.ndarray, y: np.ndarray, filt, crop: int, data_range: floa
     b = cv2.subtract(y, 128.0, dtype=cv2.CV_32F)
     h, w = a.shape
     ux, uy = filt(a), filt(b)
-    uxx, uyy, uxy = (filt(cv2.multiply(p, q)) for p, q in ((a, a), (b, b), (a, b)))
-    s_sum, cs_sum = _ssim_sums(ux, uy, uxx, uyy, uxy, crop, (K1 * data_range) ** 2, (K2 * data_range) ** 2,
+    # SSIM needs only the sum of the two second moments: one filter pass for both (linearity).
+    usq = filt(cv2.add(cv2.multiply(a, a), cv2.multiply(b, b)))
+    uxy = filt(cv2.multiply(a, b))
+    s_sum, cs_sum = _ssim_sums(ux, uy, usq, uxy, crop, (K1 * data_range) ** 2, (K2 * data_range) ** 2,
                                cov_norm, 128.0)
     n = (h - 2 * crop) * (w - 2 * crop)
     return s_sum / n, cs_sum / n
