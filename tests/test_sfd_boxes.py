@@ -46,6 +46,11 @@ Versions: ViCo calls ``LandmarksType._2D``, renamed ``TWO_D`` in 1.3.5, so it ra
 ≤ 1.3.4 (its detector files equal 1.3.5's). pose-evaluation pins face-alignment v1.0.0 as a
 submodule (commit 3750f83b): the same detector steps (BGR − [104, 117, 123], 0.05, NMS 0.3,
 > 0.5, best first) decoded in float32 torch arithmetic, with weights named s3fd_convert.pth.
+Cross-check, not pinned here (``python v100_check.py`` in /tmp/golden-sfd, 2026-12-06): v1.0.0's
+own detector gives the same boxes to 3.1e-5 px (float32) on the frames of the AKD golden and on
+VoxCeleb2 ``00002.mp4`` frame 0, and its ``get_landmarks`` (1.0.0's FAN class and torch
+post-processing, the same random weights; its boxes handed over as float64, since today's torch
+refuses the numpy float32 scalars 0.4.1 accepted) gives ``AKD_FOMM_SFD`` exactly.
 """
 
 from __future__ import annotations
@@ -106,14 +111,20 @@ def sfd_state(face_bias: float = -1.0) -> dict:
 
 
 @pytest.fixture(scope="module")
-def weights_dir(tmp_path_factory):
-    """Random S3FD and FAN under their released file names (torch.save; TorchScript)."""
+def sfd_dir(tmp_path_factory):
+    """The random S3FD under its released file name (a torch.save state dict)."""
     d = tmp_path_factory.mktemp("sfdweights")
     torch.save(sfd_state(), d / "s3fd-619a316812.pth")
+    return d
+
+
+@pytest.fixture(scope="module")
+def weights_dir(sfd_dir):
+    """... and the random FAN beside it, as a TorchScript archive (the slow part: ~20 s)."""
     net = FAN(4)
     net.load_state_dict(random_state(net, SEED))
-    torch.jit.trace(net.eval(), torch.zeros(1, 3, 64, 64)).save(str(d / "2DFAN4-cd938726ad.zip"))
-    return d
+    torch.jit.trace(net.eval(), torch.zeros(1, 3, 64, 64)).save(str(sfd_dir / "2DFAN4-cd938726ad.zip"))
+    return sfd_dir
 
 
 def _reference_sfd():
@@ -140,15 +151,15 @@ def test_layout_is_face_alignments():
 
 
 @pytest.mark.media
-def test_detection_equals_face_alignment(media, weights_dir):
+def test_detection_equals_face_alignment(media, sfd_dir):
     from thgeval.io import load_clip
 
-    ours = load_fa_s3fd(weights_dir / "s3fd-619a316812.pth")
+    ours = load_fa_s3fd(sfd_dir / "s3fd-619a316812.pth")
     ref = _reference_sfd()
     if ref is not None:
         rdet, rbox, rnet = ref
         theirs = rnet.s3fd()
-        theirs.load_state_dict(torch.load(weights_dir / "s3fd-619a316812.pth"))
+        theirs.load_state_dict(torch.load(sfd_dir / "s3fd-619a316812.pth"))
         theirs.eval()
     for (clip, t), want in DETECTIONS.items():
         frame = load_clip(media / clip, audio=False).frames[t]
