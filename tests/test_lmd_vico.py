@@ -15,6 +15,10 @@ project on 2026-12-06 (``python fan_golden.py 3`` in /tmp/golden-fan; torch 2.14
 - LMD: dc3ea9f/vico_challenge_baseline commit 16424c0 ``evaluations/compute_lmd.py``, its
   per-frame loop over ``zip(gt_frames, pd_frames)`` and ``np.array(lmd_values).mean()``.
 
+These goldens pin the FAN half with boxes given (``boxes="track"``, here the fixed boxes of the
+face pair); the records' own ``boxes="sfd"`` (face_alignment's detector per frame) is pinned
+end to end in tests/test_sfd_boxes.py.
+
 Adaptations: frames are GRID ``grid/bbaf2n.mpg`` decoded with ``thgeval.io.load_clip`` (first 3
 of 75, RGB) instead of ``cv2.VideoCapture``; pred frame t = GT frame max(t − 2, 0); fixed boxes
 ``GT_BOX`` (dlib's frontal detector on frame 0) and ``PRED_BOX`` (a shifted, fractional box)
@@ -106,7 +110,7 @@ def vico(media, weights_dir):
     pred = np.concatenate([gt[:1], gt[:1], gt[:-2]])[:N]
     sample = _Sample(pred, gt[:N])
     ref = resolve("lmd_mouth@vico")
-    value = ref.metric.clip_fn(sample, **ref.params())
+    value = ref.metric.clip_fn(sample, **dict(ref.params(), boxes="track"))  # the fixed boxes
     mp.undo()
     return sample, value
 
@@ -138,10 +142,11 @@ def test_akd_fomm_equals_pose_evaluation(media, weights_dir, monkeypatch):
     pred = np.concatenate([gt[:1], gt[:1], gt[:-2]])
     sample = _Sample(pred[40:40 + N], gt[40:40 + N])
     ref = resolve("akd@fomm")
-    v = ref.metric.clip_fn(sample, **ref.params())
+    params = dict(ref.params(), boxes="track")  # the fixed boxes
+    v = ref.metric.clip_fn(sample, **params)
     assert v.n_frames == N and v.value == pytest.approx(AKD_FOMM, rel=1e-12)
     # the flip pass and the column cut are part of the record: without them the number moves
-    other = ref.metric.clip_fn(sample, **dict(ref.params(), flip=True))
+    other = ref.metric.clip_fn(sample, **dict(params, flip=True))
     assert other.value != v.value
 
 
@@ -165,7 +170,7 @@ def test_missing_box_gives_nan():
 def test_variant_record(monkeypatch, tmp_path):
     ref = resolve("lmd_mouth@vico")
     assert ref.params()["landmarks"] == "fan" and ref.params()["norm"] == "l1"
-    assert ref.variant.weights == ("fan-2d",)
+    assert ref.variant.weights == ("fan-2d", "s3fd-fa")
     monkeypatch.setenv("THGEVAL_WEIGHTS_DIR", str(tmp_path))
     monkeypatch.setenv("THGEVAL_HOME", str(tmp_path))
     assert "fan-2d" in ref.metric.why_not("vico")

@@ -134,6 +134,70 @@ def _fan_pair(sample, pair, *, flip: bool = True, crop_width: int | None = None)
     return sample.memo(("fan-landmarks", flip, crop_width), build)
 
 
+def _sfd_frames(sample, crop_width: int | None):
+    """The conformed (pred, GT) frames on one timeline, cut to their first ``crop_width``
+    columns when given: what the references hand to ``FaceAlignment.get_landmarks``."""
+    c = sample.conformed()
+    n = min(len(c.pred), len(c.gt))
+    fp, fg = c.pred[:n], c.gt[:n]
+    if crop_width:
+        fp, fg = fp[:, :, :crop_width], fg[:, :, :crop_width]
+    return fp, fg
+
+
+def _sfd_boxes(sample, crop_width: int | None = None):
+    """Per side and frame the first face face_alignment's SFD detector returns (the
+    highest-scoring box, the one ``get_landmarks(frame)[0]`` fits) and the number of faces it
+    found: ((T, 4) pred boxes, (T,) counts, (T, 4) GT boxes, (T,) counts), NaN boxes where
+    none was found (memoised per sample and cut)."""
+    from ..face.sfd_boxes import first_boxes, sfd_net
+
+    def build():
+        net = sfd_net()
+        fp, fg = _sfd_frames(sample, crop_width)
+        return (*first_boxes(net, fp), *first_boxes(net, fg))
+
+    return sample.memo(("sfd-boxes", crop_width), build)
+
+
+def _fan_sfd_pair(sample, *, flip: bool = True, crop_width: int | None = None):
+    """FAN landmarks of both sides in face_alignment's own SFD boxes, found anew on every
+    frame as ``FaceAlignment.get_landmarks(frame)`` does: (pred, GT) (T, 68, 2) landmarks
+    (NaN where a side has no face), the (T,) frames where both have one, the notes (frames
+    dropped, frames with several faces) and the row's extra fields (``detection_rate``: share
+    of GT frames where SFD found a face)."""
+    from ..errors import MetricSkipped
+    from ..nets.fan import fan_landmarks
+
+    bp, kp, bg, kg = _sfd_boxes(sample, crop_width)
+    if not (kg > 0).any():
+        raise MetricSkipped("face_alignment's SFD detector found no face in any GT frame")
+
+    use = (kp > 0) & (kg > 0)
+    if not use.any():
+        raise MetricSkipped("no frame where face_alignment's SFD detector found both the generated and the GT face")
+
+    def build():  # FAN only where both sides have a face
+        net = _fan_net()
+        fp, fg = _sfd_frames(sample, crop_width)
+        m = use[:, None]
+        return (fan_landmarks(net, fp, np.where(m, bp, np.nan), flip=flip),
+                fan_landmarks(net, fg, np.where(m, bg, np.nan), flip=flip))
+
+    a, b = sample.memo(("fan-landmarks-sfd", flip, crop_width), build)
+    notes = list(sample.conformed().notes)
+    n = len(use)
+    if not use.all():
+        notes.append(f"{n - int(use.sum())} of {n} frames excluded (SFD found no face: generated "
+                     f"{int((kp == 0).sum())}, GT {int((kg == 0).sum())})")
+    several = int(((kp > 1) | (kg > 1)).sum())
+    if several:
+        notes.append(f"{several} of {n} frames with several SFD faces on a side: the highest-scoring one used")
+    extra = {"unit": "pixels of the GT frame", "frames_excluded": int((~use).sum()),
+             "detection_rate": float((kg > 0).mean()), "pred_detection_rate": float((kp > 0).mean())}
+    return a, b, use, notes, extra
+
+
 def _fan_net():
     from ..nets.fan import load_fan
     from ..weights import locate
@@ -145,11 +209,19 @@ def _fan_net():
 
 
 FAN_WEIGHTS = "fan-2d"
+SFD_WEIGHTS = "s3fd-fa"  # face_alignment's S3FD (thgeval.face.sfd_boxes)
 _FAN_NETS: dict = {}
 
 
 def _lmd_clip(sample, *, points: str, space: str, center: bool, reduce: str, norm: str,
-              landmarks: str = "track") -> ClipValue:
+              landmarks: str = "track", boxes: str = "track") -> ClipValue:
+    if landmarks == "fan" and boxes == "sfd":
+        # FAN in the boxes face_alignment's own SFD detector finds per frame (the references')
+        a, b, use, notes, extra = _fan_sfd_pair(sample)
+        d = landmark_distance(a, b, points=MOUTH if points == "mouth" else FACE, center=center,
+                              reduce=reduce, norm=norm)
+        return ClipValue(float(d[use].mean()), int(use.sum()), series=np.where(use, d, np.nan).astype(np.float32),
+                         notes=notes, extra=extra)
     if landmarks == "fan":
         # FAN landmarks in thgeval's detected face boxes (frames where both sides have a face)
         pair = face_pair(sample)
@@ -217,16 +289,18 @@ def _lmd_variants(points: str) -> dict[str, Variant]:
                       "(exactly chen2018 / 20); consistent with published LMD values of about 1–3",
             aggregation=POOLED_FRAMES)
         out["vico"] = Variant(
-            "vico", dict(base, space="pixels", norm="l1", landmarks="fan"),
+            "vico", dict(base, space="pixels", norm="l1", landmarks="fan", boxes="sfd"),
             reference="dc3ea9f/vico_challenge_baseline evaluations/compute_lmd.py (commit 16424c0): "
-                      "face_alignment FaceAlignment(2D, flip_input=True) 2DFAN-4 landmarks of GT and generated "
-                      "frame t (zip of the two frame lists), mouth 48–67, mean absolute difference per "
-                      "coordinate (L1), pooled over all frames of all videos",
-            aggregation=POOLED_FRAMES, weights=(FAN_WEIGHTS,),
-            notes="documented deviation: FAN runs inside thgeval's dlib face boxes (face_alignment's dlib "
-                  "reference scale 195), not the SFD detector ViCo's face_alignment runs per frame; frames "
-                  "without a face on either side are dropped and counted (the reference crashes on them); "
-                  "pred on GT's timeline by the run's conform policy (the reference zips the frame lists)")
+                      "face_alignment FaceAlignment(2D, flip_input=True) on every GT and generated frame t "
+                      "(zip of the two frame lists): SFD face detection, 2DFAN-4 landmarks of the first "
+                      "(highest-scoring) face, mouth 48–67, mean absolute difference per coordinate (L1), "
+                      "pooled over all frames of all videos",
+            aggregation=POOLED_FRAMES, weights=(FAN_WEIGHTS, SFD_WEIGHTS),
+            notes="face_alignment 1.3.x (ViCo's LandmarksType._2D predates 1.3.5's rename): SFD boxes "
+                  "(scores > 0.5 after NMS at 0.3) found per frame as the reference does; frames where SFD "
+                  "finds no face on either side are dropped and counted (the reference crashes on them: "
+                  "get_landmarks returns None); pred on GT's timeline by the run's conform policy (the "
+                  "reference zips the frame lists); boxes='track' fits FAN in thgeval's dlib track boxes instead")
     return out
 
 
@@ -234,11 +308,12 @@ _LMD_SHARED = dict(higher_is_better=False, needs=frozenset({"gt", "face"}), kind
                    family="face", value_range="≥ 0", unit="px")
 
 # version 2: chen2018 and chen2018-paper find landmarks per frame as ATVGnet does
+# version 3: vico fits FAN in face_alignment's own SFD boxes (was thgeval's track boxes)
 register(Metric(
     name="lmd_mouth", title="LMD (mouth)", clip_fn=_lmd_clip, variants=_lmd_variants("mouth"),
     default_variant="canonical", aliases=("m_lmd", "m-lmd", "lmd"),
     description="landmark distance of the mouth (points 48–67) between generated and GT frames, Chen et al. 2018",
-    **dict(_LMD_SHARED, version="2")))
+    **dict(_LMD_SHARED, version="3")))
 register(Metric(
     name="lmd_face", title="LMD (face)", clip_fn=_lmd_clip, variants=_lmd_variants("face"),
     default_variant="canonical", aliases=("f_lmd", "f-lmd"),
@@ -254,7 +329,12 @@ def keypoint_distance(pred: np.ndarray, gt: np.ndarray, *, norm: str = "l2") -> 
 
 
 def _akd_clip(sample, *, norm: str, landmarks: str = "track", flip: bool = True,
-              crop_width: int | None = None) -> ClipValue:
+              crop_width: int | None = None, boxes: str = "track") -> ClipValue:
+    if landmarks == "fan" and boxes == "sfd":
+        a, b, use, notes, extra = _fan_sfd_pair(sample, flip=flip, crop_width=crop_width)
+        d = keypoint_distance(a, b, norm=norm)
+        return ClipValue(float(d[use].mean()), int(use.sum()), series=np.where(use, d, np.nan).astype(np.float32),
+                         notes=notes, extra=extra)
     pair = face_pair(sample)
     if landmarks == "fan":
         a, b = _fan_pair(sample, pair, flip=flip, crop_width=crop_width)
@@ -278,7 +358,8 @@ def _mkr_clip(sample) -> ClipValue:
 
 register(Metric(
     name="akd", title="AKD", higher_is_better=False, needs=frozenset({"gt", "face"}), kind=CLIP,
-    clip_fn=_akd_clip, version="2", family="face", unit="px", value_range="≥ 0",  # 2: fomm on FAN landmarks
+    clip_fn=_akd_clip, version="3", family="face", unit="px", value_range="≥ 0",
+    # 2: fomm on FAN landmarks; 3: fomm in face_alignment's own SFD boxes (was the track's)
     variants={
         "thgeval": Variant(
             "thgeval", {"norm": "l2"},
@@ -286,16 +367,19 @@ register(Metric(
                       "between GT and generated frames, GT frame pixels, frames without a pred face skipped",
             aggregation=MEAN_OF_CLIP_MEANS),
         "fomm": Variant(
-            "fomm", {"norm": "l1", "landmarks": "fan", "flip": False, "crop_width": 256},
+            "fomm", {"norm": "l1", "landmarks": "fan", "flip": False, "crop_width": 256, "boxes": "sfd"},
             reference="AliaksandrSiarohin/pose-evaluation extract.py --type face_pose --image_shape 256,256 + "
-                      "cmp_kp.py: face_alignment FaceAlignment(2D, flip_input=False) 2DFAN-4 landmarks of frames "
-                      "cut to their first 256 columns, per frame the mean absolute difference per coordinate "
-                      "(L1) over the 68 points, pooled over frames",
-            aggregation=POOLED_FRAMES, weights=(FAN_WEIGHTS,),
-            notes="documented deviation: FAN runs inside thgeval's dlib face boxes (face_alignment's reference "
-                  "scale 195), not the SFD detector face_alignment runs per frame; frames where either face "
-                  "is missing are dropped and counted (the reference drops frames without a generated face); "
-                  "pixels of the frame (FOMM's frames are 256×256)"),
+                      "cmp_kp.py: face_alignment FaceAlignment(2D, flip_input=False) on every frame cut to its "
+                      "first 256 columns: SFD face detection, 2DFAN-4 landmarks of the first (highest-scoring) "
+                      "face; per frame the mean absolute difference per coordinate (L1) over the 68 points, "
+                      "pooled over frames",
+            aggregation=POOLED_FRAMES, weights=(FAN_WEIGHTS, SFD_WEIGHTS),
+            notes="SFD boxes found per frame as the reference does (face_alignment 1.3.x arithmetic; the "
+                  "submodule pose-evaluation pins, face-alignment v1.0.0, decodes the same boxes in float32 "
+                  "and loads s3fd_convert.pth); frames where SFD finds no face on either side are dropped and "
+                  "counted (the reference skips frames without a generated face and crashes on a generated "
+                  "face without a GT one); pixels of the frame (FOMM's frames are 256×256); boxes='track' "
+                  "fits FAN in thgeval's dlib track boxes instead"),
     },
     default_variant="thgeval",
     description="average keypoint distance between generated and GT faces (FOMM)"))
