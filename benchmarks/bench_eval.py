@@ -72,9 +72,51 @@ def run(workers: int = os.cpu_count() or 1, repeat: int = 2) -> dict:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def frame_pair_costs(path: Path, n: int = 40, repeat: int = 5) -> dict:
+    """CPU milliseconds per frame of decoding (with the RGB conversion) and per frame pair of
+    each metric as the run engine feeds it (one chunk of ``n`` frames, one thread), and of the
+    four together (SSIM and MS-SSIM share their finest scale there)."""
+    from thgeval.run.framepass import Accumulator, feed
+
+    cv2.setNumThreads(1)
+    gt = load_clip(path, audio=False).frames[:n]
+    pred = np.stack([cv2.imdecode(cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], 1) for f in gt])
+
+    def cpu_ms(fn, per: int) -> float:
+        best = float("inf")
+        for _ in range(repeat):
+            t = time.process_time()
+            fn()
+            best = min(best, (time.process_time() - t) / per * 1000)
+        return best
+
+    frames = sum(len(c) for c in ClipReader(path, audio=False).chunks())
+    out = {"size": f"{gt.shape[2]}×{gt.shape[1]}",
+           "decode": cpu_ms(lambda: sum(len(c) for c in ClipReader(path, audio=False).chunks()), frames)}
+    names = METRICS.split(",")
+    for k in names:
+        out[k] = cpu_ms(lambda: feed(None, [(Accumulator(k, k), pred, gt)]), n)
+    out["all"] = cpu_ms(lambda: feed(None, [(Accumulator(k, k), pred, gt) for k in names]), n) + out["cpbd"]
+    out["ratio"] = (out["all"] + 2 * out["decode"]) / (2 * out["decode"])
+    return out
+
+
+def cost_table(costs: list[dict]) -> str:
+    lines = ["| frames | decode + RGB, per frame | PSNR | SSIM | MS-SSIM | CPBD | all four, pred + real CPBD | "
+             "(2 decodes + metrics) / 2 decodes |", "|---|---|---|---|---|---|---|---|"]
+    for c in costs:
+        lines.append(f"| {c['size']} | {c['decode']:.2f} | {c['psnr']:.2f} | {c['ssim']:.2f} | {c['ms_ssim']:.2f} | "
+                     f"{c['cpbd']:.2f} | {c['all']:.2f} | {c['ratio']:.1f}× |")
+    return "\n".join(lines)
+
+
+PAIR_CLIPS = ("grid/bbaf2n.mpg", "voxceleb2/00104.mp4")
+
+
 def main() -> None:
     if not MEDIA.is_dir():
         sys.exit(f"needs the real media at {MEDIA}")
+    print(cost_table([frame_pair_costs(MEDIA / p) for p in PAIR_CLIPS]))
     r = run()
     print(f"{r['clips']} clip pairs, {r['frames']} frames decoded, {r['workers']} processes")
     print(f"pure decode: {r['decode_s']:.2f} s ({r['decode_fps']:.0f} frames/s)")

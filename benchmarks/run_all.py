@@ -43,6 +43,8 @@ def main() -> None:
     print(f"| decode every GT and pred clip once | {ev['decode_s']:.2f} | {ev['decode_fps']:.0f} |")
     print(f"| `thgeval eval` PSNR, SSIM, MS-SSIM, CPBD (pred + real rows) | {ev['eval_s']:.2f} | {ev['eval_fps']:.0f} |")
     print(f"\nEvaluation takes {ev['ratio']:.2f}× the pure decoding time.")
+    print("\nCPU milliseconds per frame (pair), one process, one thread:\n")
+    print(bench_eval.cost_table([bench_eval.frame_pair_costs(bench_eval.MEDIA / p) for p in bench_eval.PAIR_CLIPS]))
     print("\n### Datasets, transcripts and lip readers\n")
     bench_transcripts.main()
 
