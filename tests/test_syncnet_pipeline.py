@@ -101,3 +101,35 @@ def test_latentsync_offset_is_int_of_the_mean_over_tracks():
     p = resolve("av_offset@latentsync").params()
     assert (p["reencode"], p["crop_file"], p["track_offset"], p["min_track"]) == \
         ("h264-mp4", "mp4v-mp4-aac", "int-mean", 50)
+
+
+def test_encoder_auto_is_the_ffmpeg_cli_where_there_is_one(tmp_path, monkeypatch):
+    from thgeval.metrics.sync_pipeline import resolve_encoder
+
+    fake = tmp_path / "ffmpeg"  # an `ffmpeg` on PATH, as `ffmpeg -version` prints its first line
+    fake.write_text("#!/bin/sh\necho 'ffmpeg version 9.9-test Copyright (c) 2000 the FFmpeg developers'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert resolve_encoder("auto") == {"encoder": "ffmpeg", "ffmpeg": "9.9-test", "exe": str(fake)}
+    assert resolve_encoder("pyav")["encoder"] == "pyav"
+    ref = resolve("lse_c@latentsync")
+    assert ref.params()["encoder"] == "auto" and ref.runtime() == {"encoder": "ffmpeg", "ffmpeg": "9.9-test"}
+    assert resolve("lse_c@thgeval").runtime() == {}  # the other variants resolve nothing at run time
+    monkeypatch.setenv("PATH", str(tmp_path / "none"))  # no ffmpeg: PyAV, and the row key changes with it
+    assert resolve_encoder("auto")["encoder"] == "pyav" and ref.runtime()["encoder"] == "pyav"
+    with pytest.raises(FileNotFoundError):
+        resolve_encoder("ffmpeg")
+    with pytest.raises(ValueError):
+        resolve_encoder("x264")
+
+
+def test_pyav_x264_reencode_is_repeatable(media):
+    # PyAV's libx264 gave other bits on a second encode in the same process (the track sets of
+    # the latentsync variant varied between runs); the encode now runs in a fresh process
+    from thgeval.metrics.sync_pipeline import pipeline_frames
+
+    clip = media / "syncnet/example.avi"  # 3 of 5 in-process encodes of this clip differed before
+    a = pipeline_frames(clip, reencode="h264-mp4")
+    assert a.shape[0] == 317
+    for _ in range(2):
+        assert np.array_equal(a, pipeline_frames(clip, reencode="h264-mp4"))
