@@ -19,6 +19,9 @@ scoring is always :func:`thgeval.metrics.lse.sync_scores`. Variants:
 - ``latentsync``: bytedance/LatentSync ``eval/eval_sync_conf.py``: the same pipeline with
   its files (``video.mp4``: libx264 + AAC; crops as ``mp4v`` ``.mp4`` with AAC audio), tracks
   longer than 50 frames, offset ``int(fmean)`` over tracks; a clip without a track is skipped.
+  Both pipeline variants make their lossy files with the reference's own ``ffmpeg`` commands
+  where an ``ffmpeg`` executable is on PATH and with PyAV otherwise (``encoder="auto"``,
+  resolved at run time: the row's notes, ``extra["front_end"]`` and key record which).
 - ``wav2lip-lrs``: Wav2Lip's ``calculate_scores_LRS.py``: no face detection, each whole
   frame after FFmpeg's default JPEG round trip resized to 224×224 (bilinear), native frame
   rate, unweighted mean over videos.
