@@ -133,3 +133,20 @@ def test_pyav_x264_reencode_is_repeatable(media):
     assert a.shape[0] == 317
     for _ in range(2):
         assert np.array_equal(a, pipeline_frames(clip, reencode="h264-mp4"))
+
+
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="no ffmpeg executable on PATH")
+def test_ffmpeg_front_end_shortcuts_change_nothing(media):
+    # the XVID crop's PCM audio cut + copy mux + decode gives back the WAV's samples, and the
+    # JPEG dump of the crop before the mux equals the one after it: skipped when shortcuts=True
+    from thgeval.metrics import sync_pipeline as sp
+
+    exe = sp.ffmpeg_cli()[0]
+    got = {}
+    for shortcuts in (False, True):
+        with sp.FfmpegFrontEnd(exe, media / "syncnet/example.avi", shortcuts=shortcuts) as fe:
+            frames, n, audio = fe.prepare()
+            assert (len(frames), n, len(audio)) == (319, 317, 355 * 576)  # MP3 in .avi: 2 frames late
+            got[shortcuts] = [fe.track(frames[a:b + 1, 20:200, 30:210], a, b) for a, b in ((0, 316), (169, 318))]
+    for (fa, aa), (fb, ab) in zip(got[False], got[True]):
+        assert np.array_equal(fa, fb) and np.array_equal(aa, ab)
