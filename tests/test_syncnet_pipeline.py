@@ -4,7 +4,10 @@ of joonson/syncnet_python ``run_pipeline.py`` (commit 6efbb1c) that are checked 
 - the tracker: ``track_shot``'s greedy passes, including its skip of the box after each one
   taken from a frame (it removes from the list it iterates), gap, interpolation and size rule;
 - the skips: clips with no track longer than ``min_track`` frames, absent S3FD weights;
-- the variants are registered with their parameters.
+- the variants are registered with their parameters;
+- ``encoder="auto"``: the ffmpeg CLI where one is on PATH (and the row key's runtime part
+  follows it), PyAV otherwise; PyAV's libx264 re-encode is repeatable; the front end's
+  shortcuts (no PCM audio cut/mux/decode round trip) change no frame and no sample.
 
 The end-to-end golden of ``run_pipeline.py`` + ``run_syncnet.py`` is in
 ``test_syncnet_pipeline_golden.py`` (slow).

@@ -254,8 +254,10 @@ def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_ke
     notes = [describe_encoder(res)]
     if res["encoder"] == "ffmpeg":
         with FfmpegFrontEnd(res["exe"], path, apath, reencode, crop_file, int(round(fps))) as fe:
-            if sample.media.audio_pcm16(apath) is None:
-                raise MetricSkipped(f"the {side} clip has no audio")
+            from ..io.probe import open_container
+            with open_container(apath) as c:  # the audio is ffmpeg's to decode: only check there is some
+                if not c.streams.audio:
+                    raise MetricSkipped(f"the {side} clip has no audio")
             frames, n_scene, audio = fe.prepare()
             tracks = _s3fd_tracks(sample, frames, n_scene, min_track=min_track, max_gap=max_gap, min_face=min_face,
                                   det_scale=det_scale, det_conf=det_conf)
