@@ -4,7 +4,10 @@ of joonson/syncnet_python ``run_pipeline.py`` (commit 6efbb1c) that are checked 
 - the tracker: ``track_shot``'s greedy passes, including its skip of the box after each one
   taken from a frame (it removes from the list it iterates), gap, interpolation and size rule;
 - the skips: clips with no track longer than ``min_track`` frames, absent S3FD weights;
-- the variants are registered with their parameters.
+- the variants are registered with their parameters;
+- ``encoder="auto"``: the ffmpeg CLI where one is on PATH (and the row key's runtime part
+  follows it), PyAV otherwise; PyAV's libx264 re-encode is repeatable; the front end's
+  shortcuts (no PCM audio cut/mux/decode round trip) change no frame and no sample.
 
 The end-to-end golden of ``run_pipeline.py`` + ``run_syncnet.py`` is in
 ``test_syncnet_pipeline_golden.py`` (slow).
@@ -101,3 +104,52 @@ def test_latentsync_offset_is_int_of_the_mean_over_tracks():
     p = resolve("av_offset@latentsync").params()
     assert (p["reencode"], p["crop_file"], p["track_offset"], p["min_track"]) == \
         ("h264-mp4", "mp4v-mp4-aac", "int-mean", 50)
+
+
+def test_encoder_auto_is_the_ffmpeg_cli_where_there_is_one(tmp_path, monkeypatch):
+    from thgeval.metrics.sync_pipeline import resolve_encoder
+
+    fake = tmp_path / "ffmpeg"  # an `ffmpeg` on PATH, as `ffmpeg -version` prints its first line
+    fake.write_text("#!/bin/sh\necho 'ffmpeg version 9.9-test Copyright (c) 2000 the FFmpeg developers'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert resolve_encoder("auto") == {"encoder": "ffmpeg", "ffmpeg": "9.9-test", "exe": str(fake)}
+    assert resolve_encoder("pyav")["encoder"] == "pyav"
+    ref = resolve("lse_c@latentsync")
+    assert ref.params()["encoder"] == "auto" and ref.runtime() == {"encoder": "ffmpeg", "ffmpeg": "9.9-test"}
+    assert resolve("lse_c@thgeval").runtime() == {}  # the other variants resolve nothing at run time
+    monkeypatch.setenv("PATH", str(tmp_path / "none"))  # no ffmpeg: PyAV, and the row key changes with it
+    assert resolve_encoder("auto")["encoder"] == "pyav" and ref.runtime()["encoder"] == "pyav"
+    with pytest.raises(FileNotFoundError):
+        resolve_encoder("ffmpeg")
+    with pytest.raises(ValueError):
+        resolve_encoder("x264")
+
+
+def test_pyav_x264_reencode_is_repeatable(media):
+    # PyAV's libx264 gave other bits on a second encode in the same process (the track sets of
+    # the latentsync variant varied between runs); the encode now runs in a fresh process
+    from thgeval.metrics.sync_pipeline import pipeline_frames
+
+    clip = media / "syncnet/example.avi"  # 3 of 5 in-process encodes of this clip differed before
+    a = pipeline_frames(clip, reencode="h264-mp4")
+    assert a.shape[0] == 317
+    for _ in range(2):
+        assert np.array_equal(a, pipeline_frames(clip, reencode="h264-mp4"))
+
+
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="no ffmpeg executable on PATH")
+def test_ffmpeg_front_end_shortcuts_change_nothing(media):
+    # the XVID crop's PCM audio cut + copy mux + decode gives back the WAV's samples, and the
+    # JPEG dump of the crop before the mux equals the one after it: skipped when shortcuts=True
+    from thgeval.metrics import sync_pipeline as sp
+
+    exe = sp.ffmpeg_cli()[0]
+    got = {}
+    for shortcuts in (False, True):
+        with sp.FfmpegFrontEnd(exe, media / "syncnet/example.avi", shortcuts=shortcuts) as fe:
+            frames, n, audio = fe.prepare()
+            assert (len(frames), n, len(audio)) == (319, 317, 355 * 576)  # MP3 in .avi: 2 frames late
+            got[shortcuts] = [fe.track(frames[a:b + 1, 20:200, 30:210], a, b) for a, b in ((0, 316), (169, 318))]
+    for (fa, aa), (fb, ab) in zip(got[False], got[True]):
+        assert np.array_equal(fa, fb) and np.array_equal(aa, ab)

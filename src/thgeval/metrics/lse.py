@@ -49,6 +49,7 @@ class SyncScores:
     frame_conf_smooth: np.ndarray  # the same, median-filtered over 9 windows (reference fconfm)
     vshift: int = VSHIFT
     notes: list[str] = field(default_factory=list)
+    front_end: dict = field(default_factory=dict)  # pipeline variants: which tool made the lossy files
 
     @property
     def n_windows(self) -> int:

@@ -109,6 +109,10 @@ class Metric:
     requires_modules: tuple[str, ...] = ()
     weights: tuple[str, ...] = ()  # weights files every variant needs (names in thgeval.weights)
     family: str = ""  # the module that computes it (report grouping)
+    # What a variant's parameters resolve to on this machine (e.g. ``encoder="auto"`` → which
+    # encoder, its version): ``runtime_fn(**params) -> dict``, part of each row's key and of the
+    # run's config, so a row made with another tool is not reused.
+    runtime_fn: Callable[..., dict] | None = None
 
     @property
     def arrow(self) -> str:
@@ -157,6 +161,11 @@ class MetricRef:
 
     def params(self) -> dict[str, Any]:
         return dict(self.variant.params)
+
+    def runtime(self) -> dict[str, Any]:
+        """What this variant's parameters resolve to here ({} for most metrics)."""
+        fn = self.metric.runtime_fn
+        return dict(fn(**self.params())) if fn is not None else {}
 
 
 _REGISTRY: dict[str, Metric] = {}

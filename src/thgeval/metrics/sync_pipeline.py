@@ -15,6 +15,17 @@ joonson/syncnet_python ``run_pipeline.py`` (commit 6efbb1c) then ``run_syncnet.p
 
 Scene cuts (PySceneDetect ``ContentDetector``) are not run: the whole clip is one shot.
 
+Two ways to make the lossy files (parameter ``encoder``; ``"auto"`` picks at run time and the
+row records which ran, with its version):
+
+- ``"ffmpeg"`` (:class:`FfmpegFrontEnd`, the default where an ``ffmpeg`` executable is on
+  PATH): the reference's own ``ffmpeg`` commands, same arguments, on files in a scratch
+  directory, and ``cv2.VideoWriter`` for the crops, as the scripts do: the numbers are the
+  reference's when that ``ffmpeg`` is the one the reference ran with.
+- ``"pyav"``: PyAV's libavcodec re-creates each file in memory (:func:`pipeline_frames`,
+  :func:`pipeline_audio`, :func:`xvid_jpeg_roundtrip`, :func:`aac_roundtrip`); its lossy
+  encoders are not bit-equal to another FFmpeg's, so the numbers are close, not equal.
+
 bytedance/LatentSync ``eval/syncnet_detect.py`` + ``eval/syncnet/syncnet_eval.py`` (commit
 a229c39) is the same pipeline with other files, reproduced by parameters of the same
 functions: the re-encode goes to ``video.mp4`` (the mp4 muxer's defaults: libx264 at CRF 23,
@@ -25,9 +36,14 @@ with its audio cut as AAC (``crop_file="mp4v-mp4-aac"``), which ``evaluate`` dec
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import subprocess
 import tempfile
 from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
 
 import av
 import cv2
@@ -43,6 +59,7 @@ MP3_DELAY = 1105  # libmp3lame's initial padding as FFmpeg counts it (576 encode
 X264_THREADS = 3  # the FFmpeg CLI's libx264 default on 2 cores (x264's auto: 1.5 × cores, frame threads)
 REENCODES = ("mpeg4-avi", "h264-mp4")
 CROP_FILES = ("xvid-avi", "mp4v-mp4-aac")
+ENCODERS = ("auto", "ffmpeg", "pyav")
 
 
 def _mpeg4_q2(frames, fps: int, qscale: int = 2, codec: str = "mpeg4"):
@@ -51,8 +68,12 @@ def _mpeg4_q2(frames, fps: int, qscale: int = 2, codec: str = "mpeg4"):
     ``codec="mpeg4"``: the ``.avi`` muxer's default video codec at a fixed quantiser.
     ``codec="libx264"``: the ``.mp4`` muxer's default (libx264 ignores ``-qscale``: CRF 23,
     preset medium) with the CLI's frame threading, :data:`X264_THREADS` threads (x264's
-    output depends on its thread count; the CLI's auto count is 1.5 × the machine's cores).
+    output depends on its thread count; the CLI's auto count is 1.5 × the machine's cores),
+    encoded in a fresh process (:func:`_x264_packets`).
     """
+    if codec == "libx264":
+        yield from _x264_roundtrip(frames, fps)
+        return
     enc = dec = None
     for i, vf in enumerate(frames):
         if enc is None:
@@ -60,11 +81,8 @@ def _mpeg4_q2(frames, fps: int, qscale: int = 2, codec: str = "mpeg4"):
             enc.width, enc.height, enc.pix_fmt = vf.width, vf.height, "yuv420p"
             enc.time_base = Fraction(1, fps)
             enc.framerate = Fraction(fps)
-            if codec == "libx264":
-                enc.thread_type, enc.thread_count = "FRAME", X264_THREADS
-            else:
-                set_qscale(enc, qscale)
-            dec = av.CodecContext.create("h264" if codec == "libx264" else codec, "r")
+            set_qscale(enc, qscale)
+            dec = av.CodecContext.create(codec, "r")
         yf = vf.reformat(format="yuv420p")
         yf.pict_type = av.video.frame.PictureType.NONE
         yf.time_base = enc.time_base
@@ -75,6 +93,55 @@ def _mpeg4_q2(frames, fps: int, qscale: int = 2, codec: str = "mpeg4"):
         for p in enc.encode(None):
             yield from dec.decode(p)
         yield from dec.decode(None)
+
+
+_X264_CHILD = """
+import pickle, sys
+from fractions import Fraction
+import av, numpy as np
+planes = np.load(sys.argv[1])
+fps, threads = int(sys.argv[3]), int(sys.argv[4])
+enc = av.CodecContext.create("libx264", "w")
+enc.width, enc.height, enc.pix_fmt = planes.shape[2], planes.shape[1] * 2 // 3, "yuv420p"
+enc.time_base, enc.framerate = Fraction(1, fps), Fraction(fps)
+enc.thread_type, enc.thread_count = "FRAME", threads
+out = []
+for i, a in enumerate(planes):
+    yf = av.VideoFrame.from_ndarray(a, format="yuv420p")
+    yf.time_base, yf.pts = enc.time_base, i
+    out += [bytes(p) for p in enc.encode(yf)]
+out += [bytes(p) for p in enc.encode(None)]
+with open(sys.argv[2], "wb") as f:
+    pickle.dump(out, f)
+"""
+
+
+def _x264_roundtrip(frames, fps: int):
+    """libx264 (CLI defaults, :data:`X264_THREADS` frame threads) and the h264 decoder.
+
+    The encode runs in a fresh Python process: the libx264 of PyAV's wheel (core 165, with
+    its AVX-512 code) gives other bits when it runs again in a process that has run it
+    before (measured: the first encode of a process equals the FFmpeg 5.1 CLI's, later ones
+    vary from run to run, with 1 or 3 threads; ``asm`` without AVX-512 is stable but differs
+    from the CLI's AVX-512 output), as a read of uninitialised memory would; a fresh process
+    makes it repeatable."""
+    import pickle
+    import sys
+
+    planes = [vf.to_ndarray(format="yuv420p") for vf in frames]
+    if not planes:
+        return
+    with tempfile.TemporaryDirectory(prefix="thgeval-x264-") as d:
+        src, dst = os.path.join(d, "in.npy"), os.path.join(d, "out.pkl")
+        np.save(src, np.stack(planes))
+        subprocess.run([sys.executable, "-c", _X264_CHILD, src, dst, str(fps), str(X264_THREADS)], check=True,
+                       capture_output=True)
+        with open(dst, "rb") as f:
+            packets = pickle.load(f)
+    dec = av.CodecContext.create("h264", "r")
+    for b in packets:
+        yield from dec.decode(av.Packet(b))
+    yield from dec.decode(None)
 
 
 def _repeat_first(frames, n: int):
@@ -268,3 +335,154 @@ def xvid_jpeg_roundtrip(crops_bgr: np.ndarray, fps: int = PIPELINE_FPS, crop_fil
         return ffmpeg_jpeg_frames(tmp)
     finally:
         os.unlink(tmp)
+
+
+# --- the reference's own ffmpeg commands -------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _ffmpeg_version(exe: str, stamp: tuple) -> str:
+    out = subprocess.run([exe, "-version"], capture_output=True, text=True, check=False).stdout
+    first = out.splitlines()[0] if out else ""
+    return first.split(" Copyright")[0].removeprefix("ffmpeg version ").strip() or "unknown"
+
+
+def ffmpeg_cli() -> tuple[str, str] | None:
+    """``(path, version)`` of the ``ffmpeg`` executable on PATH, or None."""
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        return None
+    st = os.stat(exe)
+    return exe, _ffmpeg_version(exe, (st.st_size, st.st_mtime_ns))
+
+
+def resolve_encoder(encoder: str = "auto") -> dict:
+    """Which front end ``encoder`` means here: ``{"encoder": "ffmpeg", "ffmpeg": version,
+    "exe": path}`` or ``{"encoder": "pyav", "libavcodec": version}``. ``"auto"``: the ffmpeg
+    CLI where one is on PATH, else PyAV. ``"ffmpeg"`` without one raises FileNotFoundError."""
+    if encoder not in ENCODERS:
+        raise ValueError(f"encoder must be one of {ENCODERS}; got {encoder!r}")
+    cli = ffmpeg_cli() if encoder != "pyav" else None
+    if cli is not None:
+        return {"encoder": "ffmpeg", "ffmpeg": cli[1], "exe": cli[0]}
+    if encoder == "ffmpeg":
+        raise FileNotFoundError("encoder='ffmpeg' but no ffmpeg executable is on PATH")
+    return {"encoder": "pyav", "libavcodec": f"{getattr(av, 'ffmpeg_version_info', '?')} (PyAV {av.__version__})"}
+
+
+def describe_encoder(res: dict) -> str:
+    """One line for a row's notes."""
+    if res["encoder"] == "ffmpeg":
+        return f"lossy steps by the ffmpeg CLI {res['ffmpeg']} (the reference's commands)"
+    return (f"lossy steps by PyAV's libavcodec {res['libavcodec']} (no ffmpeg on PATH): close to, not "
+            "bit-equal with, the reference's ffmpeg CLI")
+
+
+class FfmpegFrontEnd:
+    """The files of ``run_pipeline.py`` (``reencode="mpeg4-avi"``) or LatentSync's
+    ``syncnet_detect.py`` (``"h264-mp4"``), made by the same ``ffmpeg`` commands in a scratch
+    directory (``-nostdin -loglevel error`` added: they change no output).
+
+    :meth:`prepare` runs the re-encode, the q2 JPEG frame dump and the 16 kHz WAV;
+    :meth:`track` writes one track's crops with ``cv2.VideoWriter``, cuts and muxes its
+    audio and reads the result back as ``evaluate`` does (default-quality JPEG dump, WAV).
+    ``audio``: another file to take the audio from (``-map``; the references use the
+    video's own). ``shortcuts``: skip the round trips that change no number (the XVID crop's
+    PCM audio cut, mux and decode, which give back the WAV's samples; the frame dump then
+    reads the crop file before the mux, whose video packets the mux copies); False runs
+    every command the reference runs.
+    """
+
+    def __init__(self, exe: str, video, audio=None, reencode: str = "mpeg4-avi", crop_file: str = "xvid-avi",
+                 fps: int = PIPELINE_FPS, shortcuts: bool = True):
+        if reencode not in REENCODES:
+            raise ValueError(f"reencode must be one of {REENCODES}; got {reencode!r}")
+        if crop_file not in CROP_FILES:
+            raise ValueError(f"crop_file must be one of {CROP_FILES}; got {crop_file!r}")
+        self.exe, self.video, self.fps = exe, str(video), fps
+        self.audio = None if audio is None or Path(audio) == Path(video) else str(audio)
+        self.reencode, self.crop_file, self.shortcuts = reencode, crop_file, shortcuts
+        self.dir = Path(tempfile.mkdtemp(prefix="thgeval-syncnet-"))
+        self._audio = None
+        self._n = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _run(self, *args) -> None:
+        cmd = [self.exe, "-y", "-nostdin", "-loglevel", "error", *map(str, args)]
+        p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if p.returncode != 0:
+            raise RuntimeError(f"ffmpeg failed ({p.returncode}): {' '.join(cmd)}: {p.stderr.strip()[-500:]}")
+
+    @staticmethod
+    def _jpegs(folder: Path) -> np.ndarray:
+        flist = sorted(glob.glob(str(folder / "*.jpg")))
+        return np.stack([cv2.imread(f) for f in flist]) if flist else np.zeros((0, 1, 1, 3), np.uint8)
+
+    @staticmethod
+    def _wav(path: Path) -> np.ndarray:
+        from scipy.io import wavfile
+
+        return wavfile.read(str(path))[1]
+
+    def prepare(self) -> tuple[np.ndarray, int, np.ndarray]:
+        """``(BGR frames of the dump, frames PySceneDetect reads, int16 audio.wav)``."""
+        avi = self.reencode == "mpeg4-avi"
+        vfile = self.dir / ("video.avi" if avi else "video.mp4")
+        src = ["-i", self.video] + ([] if self.audio is None else ["-i", self.audio, "-map", "0:v:0", "-map", "1:a:0"])
+        self._run(*src, "-qscale:v", "2", "-async", "1", "-r", self.fps, vfile)
+        (self.dir / "frames").mkdir()
+        self._run("-i", vfile, "-qscale:v", "2", *(["-threads", "1"] if avi else []), "-f", "image2",
+                  self.dir / "frames" / "%06d.jpg")
+        self._run("-i", vfile, "-ac", "1", "-vn", "-acodec", "pcm_s16le", "-ar", 16000, self.dir / "audio.wav")
+        frames = self._jpegs(self.dir / "frames")
+        shutil.rmtree(self.dir / "frames")
+        cap = cv2.VideoCapture(str(vfile))  # PySceneDetect's one scene: the frames OpenCV reads
+        n = 0
+        while cap.grab():
+            n += 1
+        cap.release()
+        self._audio = self._wav(self.dir / "audio.wav")
+        return frames, n, self._audio
+
+    def track(self, crops_bgr: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """One track's crops as ``evaluate`` reads them: ``(BGR frames, int16 audio)``."""
+        mp4 = self.crop_file == "mp4v-mp4-aac"
+        fourcc, ext = ("mp4v", ".mp4") if mp4 else ("XVID", ".avi")
+        crop = self.dir / f"{self._n:05d}"
+        self._n += 1
+        tfile = Path(str(crop) + "t" + ext)
+        h, w = crops_bgr.shape[1:3]
+        vw = cv2.VideoWriter(str(tfile), cv2.VideoWriter_fourcc(*fourcc), self.fps, (w, h))
+        if not vw.isOpened():
+            raise RuntimeError(f"OpenCV cannot write {fourcc} here (built without FFmpeg?)")
+        for f in crops_bgr:
+            vw.write(np.ascontiguousarray(f))
+        vw.release()
+        tmp = self.dir / "evaluate"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        if self.shortcuts and not mp4 and self.fps == PIPELINE_FPS and self._audio is not None:
+            # `-ss f0/25 -to (f1+1)/25` of a 16 kHz PCM WAV, copied into the .avi and decoded
+            # to PCM again: the WAV's samples [640·f0, 640·(f1+1)) (checked in the tests)
+            self._run("-i", tfile, "-threads", "1", "-f", "image2", tmp / "%06d.jpg")
+            frames = self._jpegs(tmp)
+            shutil.rmtree(tmp)
+            tfile.unlink()
+            return frames, self._audio[first * 640:(last + 1) * 640]
+        cut = self.dir / "audiotmp.wav"
+        self._run("-i", self.dir / "audio.wav", "-ss", "%.3f" % (first / self.fps), "-to",
+                  "%.3f" % ((last + 1) / self.fps), cut)
+        out = Path(str(crop) + ext)
+        self._run("-i", tfile, "-i", cut, "-c:v", "copy", "-c:a", "aac" if mp4 else "copy", out)
+        tfile.unlink()
+        self._run("-i", out, *([] if mp4 else ["-threads", "1"]), "-f", "image2", tmp / "%06d.jpg")
+        self._run("-i", out, "-async", "1", "-ac", "1", "-vn", "-acodec", "pcm_s16le", "-ar", 16000,
+                  tmp / "audio.wav")
+        frames, audio = self._jpegs(tmp), self._wav(tmp / "audio.wav")
+        shutil.rmtree(tmp)
+        out.unlink()
+        return frames, audio

@@ -19,6 +19,9 @@ scoring is always :func:`thgeval.metrics.lse.sync_scores`. Variants:
 - ``latentsync``: bytedance/LatentSync ``eval/eval_sync_conf.py``: the same pipeline with
   its files (``video.mp4``: libx264 + AAC; crops as ``mp4v`` ``.mp4`` with AAC audio), tracks
   longer than 50 frames, offset ``int(fmean)`` over tracks; a clip without a track is skipped.
+  Both pipeline variants make their lossy files with the reference's own ``ffmpeg`` commands
+  where an ``ffmpeg`` executable is on PATH and with PyAV otherwise (``encoder="auto"``,
+  resolved at run time: the row's notes, ``extra["front_end"]`` and key record which).
 - ``wav2lip-lrs``: Wav2Lip's ``calculate_scores_LRS.py``: no face detection, each whole
   frame after FFmpeg's default JPEG round trip resized to 224×224 (bilinear), native frame
   rate, unweighted mean over videos.
@@ -62,25 +65,25 @@ VARIANTS = {
     ),
     "syncnet-pipeline": Variant(
         "syncnet-pipeline", dict(front_end="track", detector="s3fd", fps=SYNCNET_FPS, min_track=100, min_face=100,
-                                 max_gap=25, det_scale=0.25, det_conf=0.9, jpeg="pipeline", **_COMMON),
+                                 max_gap=25, det_scale=0.25, det_conf=0.9, jpeg="pipeline", encoder="auto", **_COMMON),
         reference="joonson/syncnet_python run_pipeline.py + run_syncnet.py (commit 6efbb1c): 25 fps MPEG-4 q2 "
                   "re-encode and q2 JPEG frames, S3FD (scale 0.25, conf 0.9, NMS 0.1), IoU tracker, crops "
                   "written as XVID and dumped as default JPEG, one score per track",
         aggregation=MEAN_OF_CLIP_MEANS,
         notes="clip value = mean over its face tracks (tracks > 100 frames, mean face > 100 px; none: skipped); "
-              "audio: video.avi's MP3 (libmp3lame, 1105-sample delay) reproduced bit-exactly, video frames "
-              "after the first delayed as the FFmpeg 5.1 .avi muxer does (2 frames at 16 kHz), the last delayed "
-              "frames untracked (PySceneDetect's one scene); deviations: no PySceneDetect scene cuts (the clip "
-              "is one shot); MPEG-4 P-frames of libavcodec 8.1.2 differ from the FFmpeg 5.1 CLI's (and from "
-              "its thread count); inputs not at 25 fps are resampled by timestamps before the MPEG-4 encode; "
-              "golden from run_pipeline.py + run_syncnet.py (random weights, example.avi): matched tracks "
-              "within 5e-3",
+              "encoder='auto': where an ffmpeg executable is on PATH the reference's seven ffmpeg commands run "
+              "as they are (scratch files) and OpenCV writes the XVID crops, so the numbers are the reference's "
+              "with that ffmpeg (golden: run_pipeline.py + run_syncnet.py with FFmpeg 5.1, random weights, "
+              "example.avi: same 4 tracks, per track within 1e-6); the row records which ffmpeg; without one, "
+              "PyAV's libavcodec re-makes the files (MP3 audio bit-exact, 2-frame .avi shift reproduced; MPEG-4 "
+              "P-frames differ from the 5.1 CLI's: tracks within 5e-3, track sets can differ); deviation: "
+              "no PySceneDetect scene cuts (the clip is one shot)",
         weights=("s3fd",),
     ),
     "latentsync": Variant(
         "latentsync", dict(front_end="track", detector="s3fd", fps=SYNCNET_FPS, min_track=50, min_face=100,
                            max_gap=25, det_scale=0.25, det_conf=0.9, jpeg="pipeline", reencode="h264-mp4",
-                           crop_file="mp4v-mp4-aac", track_offset="int-mean", **_COMMON),
+                           crop_file="mp4v-mp4-aac", track_offset="int-mean", encoder="auto", **_COMMON),
         reference="bytedance/LatentSync eval/eval_sync_conf.py + syncnet_detect.py + syncnet/syncnet_eval.py "
                   "(commit a229c39): 25 fps re-encode to video.mp4 (libx264 CRF 23, AAC) and q2 JPEG frames, "
                   "audio.wav from its AAC, S3FD, IoU tracks > 50 frames, crops written as mp4v .mp4 muxed "
@@ -88,16 +91,14 @@ VARIANTS = {
         aggregation=MEAN_OF_CLIP_MEANS,
         notes="clip value = mean over its face tracks (tracks > 50 frames, mean face > 100 px; none: skipped, as "
               "LatentSync drops the video from its mean); av_offset = int(fmean(track offsets)) (truncated); "
-              "LSE-D (LatentSync reports none) the mean of the tracks' min distances; reproduced exactly: the "
-              "libx264 re-encode with the CLI's 3 frame threads (its auto count on 2 cores; x264 output depends "
-              "on the thread count, so the reference's own machine may differ), the .mp4 keeps the frames in "
-              "place (no shift); deviations: FFmpeg's native AAC encoder in PyAV's libavcodec differs from "
-              "FFmpeg 5.1's after its first 41 packets (video.mp4's audio and each crop's AAC: decoded samples "
-              "within 148 levels); the q2 JPEG dump of video.mp4 differs by up to 10 levels (libswscale's yuv→yuvj "
-              "conversion of PyAV's libavcodec is 1 level off the 5.1 CLI's), so S3FD's boxes move; no "
-              "PySceneDetect scene cuts (one shot); inputs not at 25 fps resampled by timestamps before the "
-              "encode; golden from eval_sync_conf.py's syncnet_eval (random weights, example.avi): the track "
-              "both find within 5e-3, video conf within 0.03 (5 of 6 tracks differ)",
+              "LSE-D (LatentSync reports none) the mean of the tracks' min distances; encoder='auto': where an "
+              "ffmpeg executable is on PATH LatentSync's ffmpeg commands run as they are and OpenCV writes the "
+              "mp4v crops (golden: eval_sync_conf.py with FFmpeg 5.1, random weights, example.avi: same 6 "
+              "tracks, per track within 1e-6; libx264's output depends on its thread count, which the CLI "
+              "takes from the machine's cores); the row records which ffmpeg; without one, PyAV's libavcodec "
+              "re-makes the files (libx264 with 3 frame threads bit-exact; its native AAC differs from 5.1's "
+              "after 41 packets and its q2 JPEG dump by up to 10 levels, so S3FD's boxes and the track set "
+              "differ); deviation: no PySceneDetect scene cuts (one shot)",
         weights=("s3fd",),
     ),
     "wav2lip-lrs": Variant(
@@ -187,31 +188,23 @@ def _compute(sample, side: str, params: dict) -> SyncScores:
         apath, note = sample.path(side), ""
     # The reference scripts score the int16 WAV that `ffmpeg -ac 1 -ar 16000 pcm_s16le`
     # writes; FFmpeg's integer down-mix and resampling differ from a float decode's.
-    shift = 0
-    if params.get("detector") == "s3fd":  # run_pipeline.py's audio went through video.avi's MP3
-        from .sync_pipeline import pipeline_audio
-        audio, shift = pipeline_audio(apath, params.get("reencode", "mpeg4-avi"))
+    front_end = {}
+    if params.get("detector") == "s3fd":  # run_pipeline.py: the audio of each track's crop file
+        from .sync_pipeline import resolve_encoder
+        front_end = {k: v for k, v in resolve_encoder(params.get("encoder", "auto")).items() if k != "exe"}
+        segments, notes = s3fd_segments(sample, side, apath=apath, **{**params, "encoder": front_end["encoder"]})
     else:
         audio = sample.media.audio_pcm16(apath)
-    if audio is None or not audio.size:
-        raise MetricSkipped(f"the {side} clip has no audio")
-    if params.get("detector") == "s3fd":
-        segments, notes = s3fd_segments(sample, side, shift=shift, **params)
-    else:
+        if audio is None or not audio.size:
+            raise MetricSkipped(f"the {side} clip has no audio")
         bgr, notes = syncnet_frames(sample, side, **params)
-        segments = [(bgr, None)]
+        segments = [(bgr, audio)]
     emb = embedder_for(wpath, sample.options.device, sample.options.batch_size)
     vshift = params.get("vshift", VSHIFT)
-    per_track = []
-    for bgr, frames in segments:
-        # a track's audio is the WAV cut to its frames (crop_video's `-ss f0/25 -to (f1+1)/25`)
-        a = audio if frames is None else audio[frames[0] * SAMPLES_PER_FRAME:(frames[-1] + 1) * SAMPLES_PER_FRAME]
-        if frames is not None and params.get("crop_file") == "mp4v-mp4-aac":  # LatentSync: cut muxed as AAC
-            from .sync_pipeline import aac_roundtrip
-            a = aac_roundtrip(a)
-        per_track.append(score_arrays(emb, bgr, a.astype(np.float64), vshift))
+    per_track = [score_arrays(emb, bgr, a.astype(np.float64), vshift) for bgr, a, *_ in segments]
     res = _mean_over_tracks(per_track, params.get("track_offset", "longest"))
     res.notes = ([note] if note else []) + notes + res.notes
+    res.front_end = front_end
     return res
 
 
@@ -247,45 +240,85 @@ def _s3fd(path: str, stamp: tuple, device: str):
 
 
 def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_kernel: int, min_track: int,
-                  min_face: float, max_gap: int, det_scale: float, det_conf: float, shift: int = 0,
-                  reencode: str = "mpeg4-avi", crop_file: str = "xvid-avi", **_):
-    """Per face track of run_pipeline.py: (BGR crops as SyncNet reads them, frame numbers)."""
-    from ..weights import locate
+                  min_face: float, max_gap: int, det_scale: float, det_conf: float, apath=None,
+                  reencode: str = "mpeg4-avi", crop_file: str = "xvid-avi", encoder: str = "auto", **_):
+    """Per face track of run_pipeline.py: (BGR crops as SyncNet reads them, int16 audio as it
+    reads it, frame numbers), and notes. ``apath``: the file the audio comes from (default:
+    the clip itself). ``encoder``: which makes the lossy files (:mod:`.sync_pipeline`)."""
     from .sync_crops import crop_faces, crop_track
-    from .sync_pipeline import iou_tracks, pipeline_frames, xvid_jpeg_roundtrip
+    from .sync_pipeline import FfmpegFrontEnd, describe_encoder, resolve_encoder
 
-    notes: list[str] = []
     path = sample.path(side)
+    apath = path if apath is None else apath
+    res = resolve_encoder(encoder)
+    notes = [describe_encoder(res)]
+    if res["encoder"] == "ffmpeg":
+        with FfmpegFrontEnd(res["exe"], path, apath, reencode, crop_file, int(round(fps))) as fe:
+            from ..io.probe import open_container
+            with open_container(apath) as c:  # the audio is ffmpeg's to decode: only check there is some
+                if not c.streams.audio:
+                    raise MetricSkipped(f"the {side} clip has no audio")
+            frames, n_scene, audio = fe.prepare()
+            tracks = _s3fd_tracks(sample, frames, n_scene, min_track=min_track, max_gap=max_gap, min_face=min_face,
+                                  det_scale=det_scale, det_conf=det_conf)
+            segments = []
+            for fi, boxes in tracks:
+                crops = crop_faces(frames[fi], crop_track(boxes, median_kernel), crop_scale)
+                segments.append((*fe.track(crops, int(fi[0]), int(fi[-1])), fi))
+        return segments, notes
+
+    from .sync_pipeline import aac_roundtrip, pipeline_audio, pipeline_frames, xvid_jpeg_roundtrip
+    audio, shift = pipeline_audio(apath, reencode)  # video.avi's MP3 (or video.mp4's AAC)
+    if audio is None or not audio.size:
+        raise MetricSkipped(f"the {side} clip has no audio")
     native_fps = sample.info(side).fps
     resampled = None
     if abs(native_fps - fps) > 1e-3:  # `-r 25`: our timestamp resampling, then the encode
         resampled = sample.media.decoded(path, fps).frames
         notes.append(f"video resampled from {native_fps:g} to {fps:g} fps for SyncNet")
-    wpath = Path(locate("s3fd"))
     frames = pipeline_frames(path, resampled, int(round(fps)), shift=shift, reencode=reencode)
-    if len(frames) <= min_track:  # a track needs more than min_track frames
-        raise MetricSkipped(f"{len(frames)} frames: no face track can be longer than min_track={min_track} "
-                            "frames in this variant")
-    st = wpath.stat()
-    det = _s3fd(str(wpath), (st.st_size, st.st_mtime_ns), sample.options.device)
-    dets = [det.detect(np.ascontiguousarray(f[..., ::-1]), conf_th=det_conf, scale=det_scale) for f in frames]
     # the one "scene" PySceneDetect returns spans the frames OpenCV reads from video.avi: its
     # packets, without the `shift` copies the frame dump adds, so the last `shift` frames are
     # never tracked
-    tracks = iou_tracks(dets[:len(dets) - shift], min_track=min_track, max_gap=max_gap, min_face=min_face)
-    if not tracks:
-        raise MetricSkipped(f"no S3FD face track longer than {min_track} frames with a mean face side over "
-                            f"{min_face:g} px: the reference pipeline scores nothing for this clip")
+    tracks = _s3fd_tracks(sample, frames, len(frames) - shift, min_track=min_track, max_gap=max_gap,
+                          min_face=min_face, det_scale=det_scale, det_conf=det_conf)
     segments = []
     for fi, boxes in tracks:
         crops = crop_faces(frames[fi], crop_track(boxes, median_kernel), crop_scale)
-        segments.append((xvid_jpeg_roundtrip(crops, int(round(fps)), crop_file=crop_file), fi))
+        # a track's audio is the WAV cut to its frames (crop_video's `-ss f0/25 -to (f1+1)/25`)
+        a = audio[fi[0] * SAMPLES_PER_FRAME:(fi[-1] + 1) * SAMPLES_PER_FRAME]
+        if crop_file == "mp4v-mp4-aac":  # LatentSync: the cut muxed as AAC
+            a = aac_roundtrip(a)
+        segments.append((xvid_jpeg_roundtrip(crops, int(round(fps)), crop_file=crop_file), a, fi))
     return segments, notes
 
 
+def _s3fd_tracks(sample, frames: np.ndarray, n_scene: int, *, min_track: int, max_gap: int, min_face: float,
+                 det_scale: float, det_conf: float) -> list:
+    """S3FD on every frame (BGR), then ``track_shot`` over the first ``n_scene`` (the scene)."""
+    from ..weights import locate
+    from .sync_pipeline import iou_tracks
+
+    if n_scene <= min_track:  # a track needs more than min_track frames
+        raise MetricSkipped(f"{n_scene} frames: no face track can be longer than min_track={min_track} "
+                            "frames in this variant")
+    wpath = Path(locate("s3fd"))
+    st = wpath.stat()
+    det = _s3fd(str(wpath), (st.st_size, st.st_mtime_ns), sample.options.device)
+    dets = [det.detect(np.ascontiguousarray(f[..., ::-1]), conf_th=det_conf, scale=det_scale) for f in frames[:n_scene]]
+    tracks = iou_tracks(dets, min_track=min_track, max_gap=max_gap, min_face=min_face)
+    if not tracks:
+        raise MetricSkipped(f"no S3FD face track longer than {min_track} frames with a mean face side over "
+                            f"{min_face:g} px: the reference pipeline scores nothing for this clip")
+    return tracks
+
+
 def _extra(r: SyncScores) -> dict:
-    return {"offset": r.offset, "curve": [round(float(v), 6) for v in r.curve],
-            "shifts": [int(s) for s in r.shifts()], "n_windows": r.n_windows}
+    out = {"offset": r.offset, "curve": [round(float(v), 6) for v in r.curve],
+           "shifts": [int(s) for s in r.shifts()], "n_windows": r.n_windows}
+    if r.front_end:  # which made the lossy files (encoder="auto" resolved at run time)
+        out["front_end"] = dict(r.front_end)
+    return out
 
 
 def _lse_d(sample, **p) -> ClipValue:
@@ -304,8 +337,19 @@ def _av_offset(sample, **p) -> ClipValue:
     return ClipValue(float(r.offset), r.n_windows, notes=list(r.notes), extra=_extra(r))
 
 
-_SHARED = dict(needs=frozenset({"audio", "face"}), variants=VARIANTS, default_variant="thgeval", version="1",
-               kind="clip", weights=("syncnet_v2",), requires_modules=("torch",), family="sync")
+def _runtime(encoder: str | None = None, **_) -> dict:
+    """``encoder="auto"`` resolved here (the pipeline variants): which tool, which version."""
+    if encoder is None:
+        return {}
+    from .sync_pipeline import resolve_encoder
+
+    return {k: v for k, v in resolve_encoder(encoder).items() if k != "exe"}
+
+
+# version 2: the pipeline variants run the reference's ffmpeg commands where ffmpeg is on PATH
+_SHARED = dict(needs=frozenset({"audio", "face"}), variants=VARIANTS, default_variant="thgeval", version="2",
+               kind="clip", weights=("syncnet_v2",), requires_modules=("torch",), family="sync",
+               runtime_fn=_runtime)
 
 register(Metric(
     name="lse_d", title="LSE-D", higher_is_better=False, clip_fn=_lse_d, unit="", value_range="≥ 0",

@@ -134,7 +134,8 @@ def evaluate(
         "manifest": str(manifest) if manifest else None,
         "metrics": [
             {"metric": r.metric.name, "variant": r.variant.name, "version": r.version,
-             "params": r.params(), "aggregation": r.variant.aggregation, "reference": r.variant.reference}
+             "params": r.params(), "aggregation": r.variant.aggregation, "reference": r.variant.reference,
+             **({"runtime": r.runtime()} if r.runtime() else {})}
             for r in refs
         ],
         "conform": policy.as_dict(),
@@ -280,6 +281,9 @@ def _row_key(ref: MetricRef, sha, *, pred, gt, policy, side: _SideInputs, clip: 
             parts.update(gt=sha(gt), policy=policy.as_dict())
         return input_key(**parts)
     parts["weights"] = _weights_id(ref)
+    runtime = ref.runtime()
+    if runtime:  # e.g. which encoder encoder="auto" picked here: another tool, another row
+        parts["runtime"] = runtime
     if m.kind == SET:
         parts["features"] = feature_key(ref)
         return input_key(**parts)

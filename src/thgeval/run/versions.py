@@ -24,6 +24,13 @@ def software_versions() -> dict:
         deps["ffmpeg (in PyAV)"] = str(getattr(av, "ffmpeg_version_info", ""))
     except Exception:  # version reporting must never fail a run
         pass
+    try:  # the SyncNet pipeline variants run the ffmpeg CLI where there is one
+        from ..metrics.sync_pipeline import ffmpeg_cli
+
+        cli = ffmpeg_cli()
+        deps["ffmpeg (CLI on PATH)"] = cli[1] if cli else None
+    except Exception:
+        pass
     return {
         "thgeval": __version__,
         "python": sys.version.split()[0],
