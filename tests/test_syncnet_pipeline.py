@@ -148,8 +148,36 @@ def test_ffmpeg_front_end_shortcuts_change_nothing(media):
     got = {}
     for shortcuts in (False, True):
         with sp.FfmpegFrontEnd(exe, media / "syncnet/example.avi", shortcuts=shortcuts) as fe:
-            frames, n, audio = fe.prepare()
-            assert (len(frames), n, len(audio)) == (319, 317, 355 * 576)  # MP3 in .avi: 2 frames late
+            frames, scenes, audio = fe.prepare()
+            # MP3 in .avi: 2 frames late; PySceneDetect reads 317 frames, one scene
+            assert (len(frames), scenes, len(audio)) == (319, [(0, 317)], 355 * 576)
             got[shortcuts] = [fe.track(frames[a:b + 1, 20:200, 30:210], a, b) for a, b in ((0, 316), (169, 318))]
     for (fa, aa), (fb, ab) in zip(got[False], got[True]):
         assert np.array_equal(fa, fb) and np.array_equal(aa, ab)
+
+
+def test_tracks_end_at_scene_cuts(monkeypatch):
+    """A face found on every frame of two scenes gives one track per scene (none crosses the
+    cut), frame numbers on the clip's timeline; scenes shorter than min_track are not tracked."""
+    from thgeval.metrics import syncnet as sn
+    from thgeval.metrics.sample import Sample
+
+    seen = []
+
+    class Det:
+        def detect(self, bgr, conf_th, scale):
+            seen.append(int(bgr[0, 0, 0]))
+            return [[10.0, 10.0, 130.0, 130.0, 0.99]]
+
+    monkeypatch.setattr(sn, "_s3fd", lambda *a: Det())
+    monkeypatch.setattr("thgeval.weights.locate", lambda name: __file__)
+    frames = np.zeros((260, 8, 8, 3), np.uint8)
+    frames[:, 0, 0, 2] = np.arange(260) % 256  # frame number in the first pixel (channel 2 of RGB = B)
+    notes: list = []
+    kw = dict(min_track=100, max_gap=25, min_face=100, det_scale=0.25, det_conf=0.9)
+    tracks = sn._s3fd_tracks(Sample("m", "c", __file__), frames, [(0, 120), (120, 150), (150, 260)], notes, **kw)
+    assert [(int(fi[0]), int(fi[-1])) for fi, _ in tracks] == [(0, 119), (150, 259)]
+    assert seen == [f % 256 for f in list(range(120)) + list(range(150, 260))]  # the short scene is not scanned
+    assert "2 scene cut(s)" in notes[0]
+    with pytest.raises(MetricSkipped, match="no scene of at least min_track=100"):
+        sn._s3fd_tracks(Sample("m", "c", __file__), frames, [(0, 99), (99, 198)], [], **kw)

@@ -33,20 +33,22 @@ def downscale_factor(width: int) -> int:
 
 
 class ContentCuts:
-    """Streaming content-cut detector: feed RGB frames in order (chunks of any size), read
-    :attr:`cuts` (frame indices where a new scene starts) at the end."""
+    """Streaming content-cut detector: feed frames in order (chunks of any size; RGB, or BGR
+    with ``bgr=True``), read :attr:`cuts` (frame indices where a new scene starts) at the end."""
 
-    def __init__(self, threshold: float = 30.0, min_scene_len: int = 15, downscale: int | None = None):
+    def __init__(self, threshold: float = 30.0, min_scene_len: int = 15, downscale: int | None = None,
+                 bgr: bool = False):
         self.threshold, self.min_scene_len, self.downscale = float(threshold), int(min_scene_len), downscale
+        self.bgr = bgr
         self.cuts: list[int] = []
         self.frames = 0
         self._last: np.ndarray | None = None
         self.scores: list[float] = []  # the content value of every frame after the first
 
-    def feed(self, frames_rgb: np.ndarray) -> None:
-        for frame in frames_rgb:
+    def feed(self, frames: np.ndarray) -> None:
+        for frame in frames:
             k = self.downscale or downscale_factor(frame.shape[1])
-            small = np.ascontiguousarray(frame[::k, ::k, ::-1])  # BGR, as OpenCV reads the file
+            small = np.ascontiguousarray(frame[::k, ::k] if self.bgr else frame[::k, ::k, ::-1])  # BGR, as OpenCV reads
             hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV).astype(np.int32)
             if self._last is not None:
                 n = hsv.shape[0] * hsv.shape[1]
@@ -65,9 +67,10 @@ class ContentCuts:
         return [(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def scene_ranges(frames_rgb: np.ndarray, threshold: float = 30.0, min_scene_len: int = 15,
-                 downscale: int | None = None) -> list[tuple[int, int]]:
-    """Scenes of a clip (T×H×W×3 uint8 RGB) as ``(first, end)`` frame ranges, end exclusive."""
-    det = ContentCuts(threshold, min_scene_len, downscale)
-    det.feed(frames_rgb)
+def scene_ranges(frames: np.ndarray, threshold: float = 30.0, min_scene_len: int = 15,
+                 downscale: int | None = None, bgr: bool = False) -> list[tuple[int, int]]:
+    """Scenes of a clip (T×H×W×3 uint8 RGB, or BGR with ``bgr=True``) as ``(first, end)``
+    frame ranges, end exclusive."""
+    det = ContentCuts(threshold, min_scene_len, downscale, bgr)
+    det.feed(frames)
     return det.scenes()

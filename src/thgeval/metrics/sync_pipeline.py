@@ -13,7 +13,9 @@ joonson/syncnet_python ``run_pipeline.py`` (commit 6efbb1c) then ``run_syncnet.p
 5. ``SyncNetInstance.evaluate`` on each crop file: FFmpeg's default JPEG dump of it
    (:func:`thgeval.io.jpeg.ffmpeg_jpeg_frames`) and its audio; one score per track.
 
-Scene cuts (PySceneDetect ``ContentDetector``) are not run: the whole clip is one shot.
+Scene cuts: PySceneDetect 0.5's ``ContentDetector`` (:mod:`thgeval.io.scenes`) on the frames
+OpenCV reads from the re-encoded file; faces are tracked within each scene of at least
+``min_track`` frames, so no track crosses a cut (``run_pipeline.py``'s loop over ``scene``).
 
 Two ways to make the lossy files (parameter ``encoder``; ``"auto"`` picks at run time and the
 row records which ran, with its version):
@@ -50,6 +52,7 @@ import cv2
 import numpy as np
 
 from ..io.clip import load_audio_pcm16
+from ..io.scenes import ContentCuts
 from ..io.jpeg import _roundtrip, ffmpeg_jpeg_frames, set_qscale
 
 PIPELINE_FPS = 25
@@ -428,8 +431,10 @@ class FfmpegFrontEnd:
 
         return wavfile.read(str(path))[1]
 
-    def prepare(self) -> tuple[np.ndarray, int, np.ndarray]:
-        """``(BGR frames of the dump, frames PySceneDetect reads, int16 audio.wav)``."""
+    def prepare(self) -> tuple[np.ndarray, list, np.ndarray]:
+        """``(BGR frames of the dump, PySceneDetect's scenes, int16 audio.wav)``; the scenes are
+        ``(first, end)`` ranges over the frames OpenCV reads from the re-encoded file, as
+        PySceneDetect's ``VideoManager`` reads them."""
         avi = self.reencode == "mpeg4-avi"
         vfile = self.dir / ("video.avi" if avi else "video.mp4")
         src = ["-i", self.video] + ([] if self.audio is None else ["-i", self.audio, "-map", "0:v:0", "-map", "1:a:0"])
@@ -440,13 +445,16 @@ class FfmpegFrontEnd:
         self._run("-i", vfile, "-ac", "1", "-vn", "-acodec", "pcm_s16le", "-ar", 16000, self.dir / "audio.wav")
         frames = self._jpegs(self.dir / "frames")
         shutil.rmtree(self.dir / "frames")
-        cap = cv2.VideoCapture(str(vfile))  # PySceneDetect's one scene: the frames OpenCV reads
-        n = 0
-        while cap.grab():
-            n += 1
+        cap = cv2.VideoCapture(str(vfile))  # PySceneDetect reads the re-encoded file with OpenCV
+        cuts = ContentCuts(bgr=True)
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            cuts.feed(frame[None])
         cap.release()
         self._audio = self._wav(self.dir / "audio.wav")
-        return frames, n, self._audio
+        return frames, cuts.scenes(), self._audio
 
     def track(self, crops_bgr: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
         """One track's crops as ``evaluate`` reads them: ``(BGR frames, int16 audio)``."""

@@ -76,8 +76,9 @@ VARIANTS = {
               "with that ffmpeg (golden: run_pipeline.py + run_syncnet.py with FFmpeg 5.1, random weights, "
               "example.avi: same 4 tracks, per track within 1e-6); the row records which ffmpeg; without one, "
               "PyAV's libavcodec re-makes the files (MP3 audio bit-exact, 2-frame .avi shift reproduced; MPEG-4 "
-              "P-frames differ from the 5.1 CLI's: tracks within 5e-3, track sets can differ); deviation: "
-              "no PySceneDetect scene cuts (the clip is one shot)",
+              "P-frames differ from the 5.1 CLI's: tracks within 5e-3, track sets can differ); faces are "
+              "tracked within PySceneDetect 0.5 ContentDetector scenes (thgeval.io.scenes, on the frames OpenCV "
+              "reads from video.avi; on the PyAV path, on the dumped frames)",
         weights=("s3fd",),
     ),
     "latentsync": Variant(
@@ -98,7 +99,8 @@ VARIANTS = {
               "takes from the machine's cores); the row records which ffmpeg; without one, PyAV's libavcodec "
               "re-makes the files (libx264 with 3 frame threads bit-exact; its native AAC differs from 5.1's "
               "after 41 packets and its q2 JPEG dump by up to 10 levels, so S3FD's boxes and the track set "
-              "differ); deviation: no PySceneDetect scene cuts (one shot)",
+              "differ); faces are tracked within PySceneDetect 0.5 ContentDetector scenes, as syncnet_detect.py "
+              "does",
         weights=("s3fd",),
     ),
     "wav2lip-lrs": Variant(
@@ -258,9 +260,9 @@ def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_ke
             with open_container(apath) as c:  # the audio is ffmpeg's to decode: only check there is some
                 if not c.streams.audio:
                     raise MetricSkipped(f"the {side} clip has no audio")
-            frames, n_scene, audio = fe.prepare()
-            tracks = _s3fd_tracks(sample, frames, n_scene, min_track=min_track, max_gap=max_gap, min_face=min_face,
-                                  det_scale=det_scale, det_conf=det_conf)
+            frames, scenes, audio = fe.prepare()
+            tracks = _s3fd_tracks(sample, frames, scenes, notes, min_track=min_track, max_gap=max_gap,
+                                  min_face=min_face, det_scale=det_scale, det_conf=det_conf)
             segments = []
             for fi, boxes in tracks:
                 crops = crop_faces(frames[fi], crop_track(boxes, median_kernel), crop_scale)
@@ -277,10 +279,12 @@ def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_ke
         resampled = sample.media.decoded(path, fps).frames
         notes.append(f"video resampled from {native_fps:g} to {fps:g} fps for SyncNet")
     frames = pipeline_frames(path, resampled, int(round(fps)), shift=shift, reencode=reencode)
-    # the one "scene" PySceneDetect returns spans the frames OpenCV reads from video.avi: its
-    # packets, without the `shift` copies the frame dump adds, so the last `shift` frames are
-    # never tracked
-    tracks = _s3fd_tracks(sample, frames, len(frames) - shift, min_track=min_track, max_gap=max_gap,
+    # PySceneDetect reads the frames OpenCV reads from video.avi: its packets, without the
+    # `shift` copies the frame dump adds, so the last `shift` frames are never tracked. (Here
+    # the cuts are found on the dumped JPEG frames, not on video.avi's own pictures.)
+    from ..io.scenes import scene_ranges
+    scenes = scene_ranges(frames[:len(frames) - shift], bgr=True)
+    tracks = _s3fd_tracks(sample, frames, scenes, notes, min_track=min_track, max_gap=max_gap,
                           min_face=min_face, det_scale=det_scale, det_conf=det_conf)
     segments = []
     for fi, boxes in tracks:
@@ -293,20 +297,29 @@ def s3fd_segments(sample, side: str, *, fps: float, crop_scale: float, median_ke
     return segments, notes
 
 
-def _s3fd_tracks(sample, frames: np.ndarray, n_scene: int, *, min_track: int, max_gap: int, min_face: float,
-                 det_scale: float, det_conf: float) -> list:
-    """S3FD on every frame (BGR), then ``track_shot`` over the first ``n_scene`` (the scene)."""
+def _s3fd_tracks(sample, frames: np.ndarray, scenes: list, notes: list, *, min_track: int, max_gap: int,
+                 min_face: float, det_scale: float, det_conf: float) -> list:
+    """S3FD on every frame (BGR) of the scenes, then ``track_shot`` within each scene of at
+    least ``min_track`` frames (``(first, end)`` ranges); track frame numbers are the clip's."""
     from ..weights import locate
     from .sync_pipeline import iou_tracks
 
-    if n_scene <= min_track:  # a track needs more than min_track frames
-        raise MetricSkipped(f"{n_scene} frames: no face track can be longer than min_track={min_track} "
-                            "frames in this variant")
+    if len(scenes) > 1:
+        notes.append(f"{len(scenes) - 1} scene cut(s) (PySceneDetect ContentDetector): faces tracked within "
+                     "each scene")
+    long = [(a, b) for a, b in scenes if b - a >= min_track]
+    if not long:
+        raise MetricSkipped(f"no scene of at least min_track={min_track} frames "
+                            f"(scenes: {', '.join(str(b - a) for a, b in scenes)} frames): the reference "
+                            "pipeline scores nothing for this clip")
     wpath = Path(locate("s3fd"))
     st = wpath.stat()
     det = _s3fd(str(wpath), (st.st_size, st.st_mtime_ns), sample.options.device)
-    dets = [det.detect(np.ascontiguousarray(f[..., ::-1]), conf_th=det_conf, scale=det_scale) for f in frames[:n_scene]]
-    tracks = iou_tracks(dets, min_track=min_track, max_gap=max_gap, min_face=min_face)
+    tracks = []
+    for a, b in long:
+        dets = [det.detect(np.ascontiguousarray(f[..., ::-1]), conf_th=det_conf, scale=det_scale) for f in frames[a:b]]
+        tracks += [(fi + a, boxes) for fi, boxes in iou_tracks(dets, min_track=min_track, max_gap=max_gap,
+                                                                min_face=min_face)]
     if not tracks:
         raise MetricSkipped(f"no S3FD face track longer than {min_track} frames with a mean face side over "
                             f"{min_face:g} px: the reference pipeline scores nothing for this clip")
