@@ -44,11 +44,12 @@ import hashlib
 import numpy as np
 import pytest
 
+from _stub_sample import StubSample
+
 torch = pytest.importorskip("torch")
 
 from thgeval.metrics import resolve  # noqa: E402
 from thgeval.metrics.face_pairs import FacePair  # noqa: E402
-from thgeval.metrics.sample import Conformed, SampleOptions  # noqa: E402
 
 GT_IDX, PRED_IDX = [0, 20, 40, 60], [3, 23, 43, 63]
 X0, S = 36, 288
@@ -80,31 +81,13 @@ def _digest(state) -> str:
     return h.hexdigest()
 
 
-class _Sample:
-    """The Sample methods ``csim``'s GT-frame pairing uses, on exact frames."""
-
-    has_gt = True
-
-    def __init__(self, pred, gt, landmarks=None):
-        n = len(gt)
-        self._c = Conformed(pred, gt, np.arange(n), (1.0, 1.0), (1.0, 1.0), [])
-        self._memo, self.options = {}, SampleOptions()
-        if landmarks is not None:
-            ok = np.ones(n, bool)
-            self._memo["face-pair"] = FacePair(landmarks, landmarks, ok, ok, None, None, [])
-
-    def conformed(self):
-        return self._c
-
-    def path(self, side):
-        return f"/golden/{side}"
-
-    def memo(self, key, compute):
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
-
-    shared = memo
+def _Sample(pred, gt, landmarks=None):
+    """Exact frames; with ``landmarks``, a face pair of them on every frame."""
+    memo = {}
+    if landmarks is not None:
+        ok = np.ones(len(gt), bool)
+        memo["face-pair"] = FacePair(landmarks, landmarks, ok, ok, None, None, [])
+    return StubSample(pred, gt, memo)
 
 
 @pytest.fixture(scope="module")

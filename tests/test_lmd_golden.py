@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from _stub_sample import StubSample
+
 from _landmarks_util import have_dlib
 
 from thgeval.metrics import resolve
-from thgeval.metrics.sample import Conformed
 
 LMD_CHEN2018 = 16.745370798650782
 PER_FRAME_HEAD = [0.0, 11.807327022768096, 11.790216787506862, 10.199925158028357, 6.822374841615739,
@@ -39,21 +41,7 @@ PER_FRAME_40 = 17.818640018796042
 pytestmark = pytest.mark.skipif(not have_dlib(), reason="dlib and face_recognition_models are needed")
 
 
-class _Sample:
-    """The two Sample methods the chen2018 variants use, on exact frames (no video encoding)."""
-
-    def __init__(self, pred: np.ndarray, gt: np.ndarray):
-        n = len(gt)
-        self._c = Conformed(pred, gt, np.arange(n), (1.0, 1.0), (1.0, 1.0), [])
-        self._memo = {}
-
-    def conformed(self) -> Conformed:
-        return self._c
-
-    def memo(self, key, compute):
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+_Sample = StubSample  # exact frames, no video encoding
 
 
 @pytest.fixture(scope="module")

@@ -44,11 +44,13 @@ import hashlib
 
 import numpy as np
 import pytest
+
+from _stub_sample import StubSample
+
 import torch
 
 from thgeval.metrics import resolve
 from thgeval.metrics.face_pairs import FacePair
-from thgeval.metrics.sample import Conformed
 from thgeval.nets.fan import FAN, fan_landmarks, load_fan, read_fan_state
 from thgeval.nets.state import random_state
 
@@ -71,22 +73,11 @@ class _Track:
         self.boxes = np.tile(np.asarray(box, np.float32), (N, 1))
 
 
-class _Sample:
-    """What ``lmd_mouth@vico`` asks of a Sample: conformed frames and a face pair with fixed boxes."""
-
-    def __init__(self, pred, gt):
-        self._c = Conformed(pred, gt, np.arange(N), (1.0, 1.0), (1.0, 1.0), [])
-        ok = np.ones(N, bool)
-        nan = np.zeros((N, 68, 2))
-        self._memo = {"face-pair": FacePair(nan, nan, ok, ok, _Track(PRED_BOX), _Track(GT_BOX))}
-
-    def conformed(self):
-        return self._c
-
-    def memo(self, key, compute):
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+def _Sample(pred, gt):
+    """Exact frames and a face pair with the fixed boxes."""
+    ok = np.ones(N, bool)
+    nan = np.zeros((N, 68, 2))
+    return StubSample(pred, gt, {"face-pair": FacePair(nan, nan, ok, ok, _Track(PRED_BOX), _Track(GT_BOX))})
 
 
 @pytest.fixture(scope="module")

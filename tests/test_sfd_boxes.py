@@ -63,12 +63,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from _stub_sample import StubSample
+
 import torch
 
 from thgeval.errors import MetricSkipped
 from thgeval.face.sfd_boxes import detect, first_boxes
 from thgeval.metrics import resolve
-from thgeval.metrics.sample import Conformed
 from thgeval.nets.fa_s3fd import FAS3FD, load_fa_s3fd
 from thgeval.nets.fan import FAN
 from thgeval.nets.state import random_state
@@ -184,21 +186,7 @@ def test_no_face_gives_nan_box():
     assert np.isnan(boxes).all() and counts.tolist() == [0, 0]
 
 
-class _Sample:
-    """What the SFD records ask of a Sample: conformed frames (no face track)."""
-
-    def __init__(self, pred, gt):
-        n = len(gt)
-        self._c = Conformed(pred, gt, np.arange(n), (1.0, 1.0), (1.0, 1.0), [])
-        self._memo = {}
-
-    def conformed(self):
-        return self._c
-
-    def memo(self, key, compute):
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+_Sample = StubSample  # conformed frames, no face track
 
 
 def _sha(a):
