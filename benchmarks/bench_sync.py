@@ -2,21 +2,25 @@
 
 The reference runs as its scripts run it (``SyncNetInstance.evaluate`` of syncnet-python
 0.2.3, the joonson/syncnet_python code on a device argument): frames dumped as JPEG files
-with FFmpeg's default MJPEG settings (made here with the same libavcodec encoder through
-PyAV, as no ``ffmpeg`` binary is assumed), audio as a 16 kHz int16 WAV, then ``evaluate``
-reads the files, builds the 5-frame windows and runs the network in batches of 20.
-thgeval decodes the clip, makes the same JPEG round trip in memory, and runs its fused
-network on the same frames. Both start from the video file; both use the same random
+with FFmpeg's default MJPEG settings (made here with the libavcodec encoder thgeval links,
+through PyAV, so both sides see the same JPEG frames; ``--reference-ffmpeg`` runs the script's
+own ``ffmpeg`` commands instead, whose FFmpeg may code the JPEGs differently), audio as a 16 kHz
+int16 WAV, then ``evaluate`` reads the files, builds the 5-frame windows and runs the network
+in batches of 20. thgeval decodes the clip, makes the same JPEG round trip in memory, reads
+the audio alone (FFmpeg's ``pcm_s16le``, as the metric does) and runs its fused network on
+the same frames. Both start from the video file; both use the same random
 weights in the released file format. Needs ``pip install --no-deps syncnet-python==0.2.3``
 and ``../shared/media``.
 
-    PYTHONPATH=src python benchmarks/bench_sync.py [--frames 150] [--device cpu]
+    PYTHONPATH=src python benchmarks/bench_sync.py [--frames 150] [--device cpu] [--reference-ffmpeg]
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import shutil
+import subprocess
 import tempfile
 import time
 import types
@@ -47,31 +51,35 @@ def _trimmed(src: Path, n: int, work: Path) -> Path:
     return write_clip(work / "input.mp4", c.frames[:n], c.fps, audio=c.audio[: n * 640], lossless=True)
 
 
-def run_reference(clip: Path, weights: Path, work: Path, device: str):
+def run_reference(clip: Path, weights: Path, work: Path, device: str, use_cli: bool = False):
     import av
     from scipy.io import wavfile
 
+    from thgeval.io import load_audio_pcm16
     from thgeval.io.jpeg import _encoder
-    from thgeval.io import load_clip
-    from thgeval.metrics.audio_features import to_int16_scale
 
     model, inst_mod = _ref_module("SyncNetModel"), _ref_module("SyncNetInstance")
     t0 = time.perf_counter()
     tmp = work / "ref"
     tmp.mkdir()
-    # step 1 of the script: ffmpeg -i clip -f image2 %06d.jpg (default MJPEG settings)
-    with av.open(str(clip)) as c:
-        enc = None
-        for i, vf in enumerate(c.decode(video=0)):
-            enc = enc or _encoder(vf.width, vf.height, 25)
-            yf = vf.reformat(format="yuvj420p")
-            yf.color_range, yf.pict_type, yf.time_base, yf.pts = 2, av.video.frame.PictureType.NONE, enc.time_base, i
-            for p in enc.encode(yf):
+    exe = shutil.which("ffmpeg") if use_cli else None
+    if exe:  # the script's own two commands (SyncNetInstance.evaluate of the repository)
+        subprocess.run([exe, "-y", "-loglevel", "error", "-i", str(clip), "-threads", "1", "-f", "image2",
+                        str(tmp / "%06d.jpg")], check=True)
+        subprocess.run([exe, "-y", "-loglevel", "error", "-i", str(clip), "-async", "1", "-ac", "1", "-vn",
+                        "-acodec", "pcm_s16le", "-ar", "16000", str(tmp / "audio.wav")], check=True)
+    else:  # the same files through PyAV's libavcodec, the one thgeval links (equal numbers)
+        with av.open(str(clip)) as c:
+            enc = None
+            for i, vf in enumerate(c.decode(video=0)):
+                enc = enc or _encoder(vf.width, vf.height, 25)
+                yf = vf.reformat(format="yuvj420p")
+                yf.color_range, yf.pict_type, yf.time_base, yf.pts = 2, av.video.frame.PictureType.NONE, enc.time_base, i
+                for p in enc.encode(yf):
+                    (tmp / f"{len(list(tmp.glob('*.jpg'))) + 1:06d}.jpg").write_bytes(bytes(p))
+            for p in enc.encode(None):
                 (tmp / f"{len(list(tmp.glob('*.jpg'))) + 1:06d}.jpg").write_bytes(bytes(p))
-        for p in enc.encode(None):
-            (tmp / f"{len(list(tmp.glob('*.jpg'))) + 1:06d}.jpg").write_bytes(bytes(p))
-    # step 2: ffmpeg -i clip -ac 1 -ar 16000 pcm_s16le audio.wav
-    wavfile.write(tmp / "audio.wav", 16000, to_int16_scale(load_clip(clip).audio).astype(np.int16))
+        wavfile.write(tmp / "audio.wav", 16000, load_audio_pcm16(clip))
     inst = inst_mod.SyncNetInstance(model.S(), device=device)
     inst.loadParameters(str(weights))
     opt = types.SimpleNamespace(tmp_dir=str(tmp), batch_size=20, vshift=15)
@@ -80,17 +88,16 @@ def run_reference(clip: Path, weights: Path, work: Path, device: str):
 
 
 def run_ours(clip: Path, weights: Path, device: str):
-    from thgeval.io import load_clip
+    from thgeval.io import load_audio_pcm16
     from thgeval.io.jpeg import ffmpeg_jpeg_frames
-    from thgeval.metrics.audio_features import to_int16_scale
     from thgeval.metrics.lse import score_arrays
     from thgeval.nets.syncnet import SyncNetEmbedder
 
     t0 = time.perf_counter()
-    frames = ffmpeg_jpeg_frames(clip)
-    audio = load_clip(clip).audio
+    frames = ffmpeg_jpeg_frames(clip)  # the frame dump's JPEG round trip, in memory
+    audio = load_audio_pcm16(clip)  # what the metric reads: FFmpeg's pcm_s16le, audio only
     emb = SyncNetEmbedder(weights, device=device)
-    r = score_arrays(emb, frames, to_int16_scale(audio))
+    r = score_arrays(emb, frames, audio.astype(np.float64))
     return time.perf_counter() - t0, (r.offset, r.lse_c, r.lse_d)
 
 
@@ -105,13 +112,16 @@ def main(argv=None) -> list[dict]:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--reference-ffmpeg", action="store_true",
+                    help="make the reference's JPEG frames and WAV with the ffmpeg CLI, as its script does (its "
+                         "MJPEG then differs from PyAV's libavcodec, so the numbers are close, not equal)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
         weights = save_state_dict(random_state_dict(0), work / "syncnet_v2.model")
         clip = _trimmed(MEDIA / "syncnet" / "example.avi", args.frames, work)
         with contextlib.redirect_stdout(io.StringIO()):  # the reference prints per-frame confidences
-            t_ref, ref = run_reference(clip, weights, work, args.device)
+            t_ref, ref = run_reference(clip, weights, work, args.device, args.reference_ffmpeg)
         t_our, our = run_ours(clip, weights, args.device)
     row = {"clip": f"example.avi, first {args.frames} frames (224², 25 fps)", "threads": torch.get_num_threads(),
            "device": args.device, "reference_s": t_ref, "thgeval_s": t_our, "speedup": t_ref / t_our,

@@ -380,6 +380,28 @@ def describe_encoder(res: dict) -> str:
             "bit-equal with, the reference's ffmpeg CLI")
 
 
+def evaluate_inputs_cli(exe: str, video, audio=None) -> tuple[np.ndarray, np.ndarray]:
+    """What ``SyncNetInstance.evaluate(opt, videofile)`` (syncnet_python, Wav2Lip's
+    ``SyncNetInstance_calc_scores.py``) reads, made by its own two commands: ``ffmpeg -y -i
+    VIDEO -threads 1 -f image2 %06d.jpg`` (read back with ``cv2.imread``: BGR) and ``ffmpeg -y
+    -i VIDEO -async 1 -ac 1 -vn -acodec pcm_s16le -ar 16000 audio.wav`` (``audio``: another file
+    for the second command). Returns (BGR frames, int16 samples)."""
+    from scipy.io import wavfile
+
+    with tempfile.TemporaryDirectory(prefix="thgeval-syncnet-") as d:
+        run = ([exe, "-y", "-nostdin", "-loglevel", "error", "-i", str(video), "-threads", "1", "-f", "image2",
+                str(Path(d) / "%06d.jpg")],
+               [exe, "-y", "-nostdin", "-loglevel", "error", "-i", str(audio or video), "-async", "1", "-ac", "1",
+                "-vn", "-acodec", "pcm_s16le", "-ar", "16000", str(Path(d) / "audio.wav")])
+        for cmd in run:
+            p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if p.returncode != 0:
+                raise RuntimeError(f"ffmpeg failed ({p.returncode}): {' '.join(cmd)}: {p.stderr.strip()[-500:]}")
+        frames = FfmpegFrontEnd._jpegs(Path(d))
+        samples = wavfile.read(str(Path(d) / "audio.wav"))[1]
+    return frames, samples
+
+
 class FfmpegFrontEnd:
     """The files of ``run_pipeline.py`` (``reencode="mpeg4-avi"``) or LatentSync's
     ``syncnet_detect.py`` (``"h264-mp4"``), made by the same ``ffmpeg`` commands in a scratch
