@@ -91,7 +91,7 @@ def test_latentsync_audio_frames_and_offset_rule(media):
 def test_latentsync_matches_eval_sync_conf(home, media, monkeypatch):  # noqa: F811
     monkeypatch.setenv("THGEVAL_HOME", str(home))
     monkeypatch.delenv("THGEVAL_WEIGHTS_DIR", raising=False)
-    got, found = run_recording(Sample("m", "c", media / CLIP), "latentsync", monkeypatch)
+    got, found = run_recording(Sample("m", "c", media / CLIP), "latentsync")
     assert sorted(t[:2] for t in found) == sorted(t[:2] for t in TRACKS), found
     ref = list(TRACKS)
     for first, last, off, d, c in found:  # each found track against the closest unmatched reference one
@@ -106,7 +106,7 @@ def test_latentsync_matches_eval_sync_conf(home, media, monkeypatch):  # noqa: F
 def test_latentsync_pyav_fallback_is_close(home, media, monkeypatch):  # noqa: F811
     monkeypatch.setenv("THGEVAL_HOME", str(home))
     monkeypatch.delenv("THGEVAL_WEIGHTS_DIR", raising=False)
-    got, found = run_recording(Sample("m", "c", media / CLIP), "latentsync", monkeypatch, encoder="pyav")
+    got, found = run_recording(Sample("m", "c", media / CLIP), "latentsync", encoder="pyav")
     assert got["lse_c"].extra["front_end"]["encoder"] == "pyav"
     ref = [t for t in TRACKS if t[:2] == (0, 316)]  # the frames both sides find
     match = [t for t in found if t[:2] == (0, 316)]

@@ -57,7 +57,6 @@ from _s3fd_util import s3fd_state, save_s3fd  # noqa: E402
 from test_syncnet_wav2lip_golden import WEIGHTS_SHA256, golden_state, values_sha256  # noqa: E402
 
 from thgeval.metrics import resolve  # noqa: E402
-from thgeval.metrics import syncnet as sn  # noqa: E402
 from thgeval.metrics.sample import Sample  # noqa: E402
 from thgeval.metrics.sync_pipeline import pipeline_audio  # noqa: E402
 from thgeval.nets.syncnet import SyncNet  # noqa: E402
@@ -99,34 +98,21 @@ def test_pipeline_audio_is_the_references_shifted_mp3(media):
     assert shift == 2 and len(audio) == 355 * 576  # whole MP3 packets, as pyavi/audio.wav
 
 
-def run_recording(s, variant, monkeypatch, **override):
-    """One clip pass of ``variant``: the clip values of lse_d, lse_c, av_offset, the row notes
-    and extra, and per track ``(first, last, offset, LSE-D, LSE-C)`` in the order scored."""
-    tracks, scores = [], []
-    seg, sa = sn.s3fd_segments, sn.score_arrays
-
-    def segments(*a, **k):
-        out = seg(*a, **k)
-        tracks.extend((int(fr[0]), int(fr[-1])) for *_, fr in out[0])
-        return out
-
-    def score(*a, **k):
-        r = sa(*a, **k)
-        scores.append((int(r.offset), float(r.lse_d), float(r.lse_c)))
-        return r
-
-    monkeypatch.setattr(sn, "s3fd_segments", segments)
-    monkeypatch.setattr(sn, "score_arrays", score)
+def run_recording(s, variant, **override):
+    """One clip pass of ``variant``: the clip values of lse_d, lse_c, av_offset (rows with notes
+    and extra), and per track ``(first, last, offset, LSE-D, LSE-C)`` in the order scored, from
+    the row's ``extra["tracks"]``."""
     params = {**resolve(f"lse_c@{variant}").params(), **override}
     got = {n: resolve(f"{n}@{variant}").metric.clip_fn(s, **params) for n in ("lse_d", "lse_c", "av_offset")}
-    return got, [t + sc for t, sc in zip(tracks, scores)]
+    tracks = [(t["first"], t["last"], t["offset"], t["lse_d"], t["lse_c"]) for t in got["lse_c"].extra["tracks"]]
+    return got, tracks
 
 
 @needs_ffmpeg
 def test_syncnet_pipeline_matches_run_pipeline_and_run_syncnet(home, media, monkeypatch):
     monkeypatch.setenv("THGEVAL_HOME", str(home))
     monkeypatch.delenv("THGEVAL_WEIGHTS_DIR", raising=False)
-    got, found = run_recording(Sample("m", "c", media / CLIP), "syncnet-pipeline", monkeypatch)
+    got, found = run_recording(Sample("m", "c", media / CLIP), "syncnet-pipeline")
     assert sorted(t[:2] for t in found) == sorted(TRACKS), found
     for first, last, off, d, c in found:
         rd, rc, roff = TRACKS[(first, last)]
@@ -142,7 +128,7 @@ def test_syncnet_pipeline_matches_run_pipeline_and_run_syncnet(home, media, monk
 def test_pyav_fallback_is_close(home, media, monkeypatch):
     monkeypatch.setenv("THGEVAL_HOME", str(home))
     monkeypatch.delenv("THGEVAL_WEIGHTS_DIR", raising=False)
-    got, found = run_recording(Sample("m", "c", media / CLIP), "syncnet-pipeline", monkeypatch, encoder="pyav")
+    got, found = run_recording(Sample("m", "c", media / CLIP), "syncnet-pipeline", encoder="pyav")
     assert got["lse_c"].extra["front_end"]["encoder"] == "pyav"
     common = [t for t in found if t[:2] in TRACKS]
     assert len(found) == len(TRACKS) and len(common) == 3, found

@@ -50,6 +50,7 @@ class SyncScores:
     vshift: int = VSHIFT
     notes: list[str] = field(default_factory=list)
     front_end: dict = field(default_factory=dict)  # pipeline variants: which tool made the lossy files
+    tracks: list = field(default_factory=list)  # pipeline variants: per face track, as the reference prints it
 
     @property
     def n_windows(self) -> int:

@@ -227,6 +227,9 @@ def _compute(sample, side: str, params: dict) -> SyncScores:
     vshift = params.get("vshift", VSHIFT)
     per_track = [score_arrays(emb, bgr, a.astype(np.float64), vshift) for bgr, a, *_ in segments]
     res = _mean_over_tracks(per_track, params.get("track_offset", "longest"))
+    if params.get("detector") == "s3fd":  # one score per face track, in the reference's order
+        res.tracks = [{"first": int(seg[2][0]), "last": int(seg[2][-1]), "offset": int(r.offset),
+                       "lse_d": float(r.lse_d), "lse_c": float(r.lse_c)} for seg, r in zip(segments, per_track)]
     res.notes = ([note] if note else []) + notes + res.notes
     res.front_end = front_end
     return res
@@ -361,6 +364,8 @@ def _extra(r: SyncScores) -> dict:
            "shifts": [int(s) for s in r.shifts()], "n_windows": r.n_windows}
     if r.front_end:  # which made the lossy files (encoder="auto" resolved at run time)
         out["front_end"] = dict(r.front_end)
+    if r.tracks:
+        out["tracks"] = [dict(t) for t in r.tracks]
     return out
 
 
