@@ -36,6 +36,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("cv2")
 
+from _fvd_util import FloatClipDetector  # noqa: E402
+
 from thgeval.errors import MetricSkipped  # noqa: E402
 from thgeval.nets.i3d import I3D, latentsync_box, latentsync_inputs, random_state_dict  # noqa: E402
 
@@ -96,25 +98,6 @@ def test_skipped_without_mediapipe(monkeypatch):
         mediapipe_face_boxes(np.zeros((1, 8, 8, 3), np.uint8), "unused.tflite")
 
 
-class _UnitDetector(torch.nn.Module):
-    """A TorchScript stand-in with StyleGAN-V's detector signature that accepts only what
-    LatentSync feeds it: float N×3×16×224×224 in [0, 1], rescale and resize off."""
-
-    def __init__(self, net: I3D):
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor, rescale: bool = True, resize: bool = True,
-                return_features: bool = False) -> torch.Tensor:
-        if rescale or resize or not return_features:
-            raise RuntimeError("LatentSync calls the detector with rescale=False, resize=False, return_features=True")
-        if x.dtype != torch.float32 or x.shape[1] != 3 or x.shape[2] != 16 or x.shape[3] != 224 or x.shape[4] != 224:
-            raise RuntimeError("expected float N×3×16×224×224")
-        if float(x.min()) < 0.0 or float(x.max()) > 1.0:
-            raise RuntimeError("expected values in [0, 1]")
-        return self.net(x)
-
-
 @pytest.mark.media
 def test_latentsync_end_to_end(media, tmp_path, monkeypatch):
     """The variant's record drives the shared FVD path: frames 20–35, a box per frame (a
@@ -135,7 +118,7 @@ def test_latentsync_end_to_end(media, tmp_path, monkeypatch):
     monkeypatch.delenv("THGEVAL_WEIGHTS_DIR", raising=False)
     w = tmp_path / "home" / "weights"
     w.mkdir(parents=True)
-    torch.jit.script(_UnitDetector(I3D(random_state_dict(0)))).save(str(w / "i3d_torchscript.pt"))
+    torch.jit.script(FloatClipDetector(I3D(random_state_dict(0)), 0.0, 1.0, 16)).save(str(w / "i3d_torchscript.pt"))
     (w / "face_detection_short_range.tflite").write_bytes(b"stand-in")
     for d in ("gt", "same", "other"):
         (tmp_path / d).mkdir()

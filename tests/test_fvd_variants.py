@@ -30,6 +30,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from _fvd_util import FloatClipDetector  # noqa: E402
+
 from thgeval.metrics.distribution import feature_stats, frechet_distance  # noqa: E402
 from thgeval.nets.i3d import I3D, cmvq_inputs, disco_inputs, random_state_dict  # noqa: E402
 
@@ -124,25 +126,6 @@ def test_frechet_distance_equals_scipy_sqrtm_golden(n):
     assert frechet_distance(m1, s1, m2, s2) == pytest.approx(FD_GOLDEN[n], rel=1e-6)
 
 
-class _FloatDetector(torch.nn.Module):
-    """A TorchScript stand-in with StyleGAN-V's detector signature that accepts only what
-    cmvq feeds it: float N×3×T×224×224 in [−1, 1], rescale and resize off."""
-
-    def __init__(self, net: I3D):
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor, rescale: bool = True, resize: bool = True,
-                return_features: bool = False) -> torch.Tensor:
-        if rescale or resize or not return_features:
-            raise RuntimeError("cmvq calls the detector with rescale=False, resize=False, return_features=True")
-        if x.dtype != torch.float32 or x.shape[1] != 3 or x.shape[3] != 224 or x.shape[4] != 224:
-            raise RuntimeError("expected float N×3×T×224×224")
-        if float(x.min()) < -1.0 or float(x.max()) > 1.0:
-            raise RuntimeError("expected values in [-1, 1]")
-        return self.net(x)
-
-
 @pytest.mark.media
 def test_cmvq_and_disco_end_to_end(media, tmp_path, monkeypatch):
     from thgeval.run import evaluate
@@ -154,7 +137,7 @@ def test_cmvq_and_disco_end_to_end(media, tmp_path, monkeypatch):
     w = tmp_path / "home" / "weights"
     w.mkdir(parents=True)
     torch.save(state, w / "i3d_pretrained_400.pt")
-    torch.jit.script(_FloatDetector(I3D(state))).save(str(w / "i3d_torchscript.pt"))
+    torch.jit.script(FloatClipDetector(I3D(state), -1.0, 1.0)).save(str(w / "i3d_torchscript.pt"))
     for d in ("gt", "same", "other"):
         (tmp_path / d).mkdir()
     for name, gt, other in (("a", "bbaf2n", "lbax4n"), ("b", "brbk7n", "lbbc2a")):
