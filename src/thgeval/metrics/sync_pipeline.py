@@ -190,17 +190,19 @@ def mp3_video_shift(sample_rate: int, fps: int = PIPELINE_FPS) -> int:
     return int(np.floor(shift_s * fps + 0.5))
 
 
-def _aac_mp4(frames, rate: int, layout: str) -> np.ndarray:
-    """Audio frames through FFmpeg's native AAC encoder (its defaults, ``fltp``) in a scratch
-    ``.mp4``, read back as ``-ac 1 -ar 16000 pcm_s16le`` (the edit list drops the priming)."""
-    fd, tmp = tempfile.mkstemp(suffix=".mp4")
+def _audio_roundtrip(frames, rate: int, layout: str, codec: str, sample_format: str, container: str) -> np.ndarray:
+    """Audio frames through ``codec`` with its defaults (in ``sample_format``, the format the
+    CLI negotiates) in a scratch file of ``container``, read back as ``-ac 1 -ar 16000
+    pcm_s16le`` (:func:`thgeval.io.load_audio_pcm16`)."""
+    fd, tmp = tempfile.mkstemp(suffix="." + container)
     os.close(fd)
     try:
-        with av.open(tmp, "w", format="mp4") as out:
-            ost = out.add_stream("aac", rate=rate, layout=layout)
-            ost.codec_context.format = "fltp"
+        with av.open(tmp, "w", format=container) as out:
+            ost = out.add_stream(codec, rate=rate, layout=layout)
+            ost.codec_context.format = sample_format
             ost.codec_context.open()
-            res = av.AudioResampler(format="fltp", layout=layout, rate=rate, frame_size=ost.codec_context.frame_size)
+            res = av.AudioResampler(format=sample_format, layout=layout, rate=rate,
+                                    frame_size=ost.codec_context.frame_size)
             for frame in frames:
                 for rf in res.resample(frame):
                     out.mux(ost.encode(rf))
@@ -210,6 +212,11 @@ def _aac_mp4(frames, rate: int, layout: str) -> np.ndarray:
         return load_audio_pcm16(tmp)
     finally:
         os.unlink(tmp)
+
+
+def _aac_mp4(frames, rate: int, layout: str) -> np.ndarray:
+    """FFmpeg's native AAC encoder (``fltp``) in ``.mp4``: the edit list drops the priming."""
+    return _audio_roundtrip(frames, rate, layout, "aac", "fltp", "mp4")
 
 
 def aac_roundtrip(pcm16: np.ndarray, rate: int = 16000) -> np.ndarray:
@@ -250,24 +257,7 @@ def pipeline_audio(path, reencode: str = "mpeg4-avi") -> tuple[np.ndarray | None
         layout = {1: "mono", 2: "stereo"}.get(nch) or ast.codec_context.layout.name  # CLI's default layouts
         if reencode == "h264-mp4":
             return _aac_mp4(c.decode(ast), rate, layout), 0
-        fd, tmp = tempfile.mkstemp(suffix=".avi")
-        os.close(fd)
-        try:
-            with av.open(tmp, "w", format="avi") as out:
-                ost = out.add_stream("libmp3lame", rate=rate, layout=layout)
-                ost.codec_context.format = "s16p"
-                ost.codec_context.open()
-                res = av.AudioResampler(format="s16p", layout=layout, rate=rate,
-                                        frame_size=ost.codec_context.frame_size)
-                for frame in c.decode(ast):
-                    for rf in res.resample(frame):
-                        out.mux(ost.encode(rf))
-                for rf in res.resample(None):
-                    out.mux(ost.encode(rf))
-                out.mux(ost.encode(None))
-            return load_audio_pcm16(tmp), mp3_video_shift(rate)
-        finally:
-            os.unlink(tmp)
+        return _audio_roundtrip(c.decode(ast), rate, layout, "libmp3lame", "s16p", "avi"), mp3_video_shift(rate)
 
 
 def _iou(a, b) -> float:
