@@ -24,3 +24,15 @@ class FloatClipDetector(torch.nn.Module):
         if float(x.min()) < self.lo or float(x.max()) > self.hi:
             raise RuntimeError("values outside the reference's range")
         return self.net(x)
+
+
+def same_and_other(root, media) -> dict:
+    """A GT folder of two GRID clips and two generated methods: ``same`` (the GT clips
+    themselves, FVD 0) and ``other`` (other speakers). Returns {name: folder} with ``gt``."""
+    for d in ("gt", "same", "other"):
+        (root / d).mkdir()
+    for name, gt, other in (("a", "bbaf2n", "lbax4n"), ("b", "brbk7n", "lbbc2a")):
+        (root / "gt" / f"{name}.mpg").symlink_to(media / "grid" / f"{gt}.mpg")
+        (root / "same" / f"{name}.mpg").symlink_to(media / "grid" / f"{gt}.mpg")
+        (root / "other" / f"{name}.mpg").symlink_to(media / "grid" / f"{other}.mpg")
+    return {d: root / d for d in ("gt", "same", "other")}

@@ -27,7 +27,6 @@ distance against them lives once, in test_fvd_variants.py (FD_GOLDEN).
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 
 import numpy as np
@@ -36,7 +35,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("cv2")
 
-from _fvd_util import FloatClipDetector  # noqa: E402
+from _fvd_util import FloatClipDetector, same_and_other  # noqa: E402
 
 from thgeval.errors import MetricSkipped  # noqa: E402
 from thgeval.nets.i3d import I3D, latentsync_box, latentsync_inputs, random_state_dict  # noqa: E402
@@ -120,13 +119,8 @@ def test_latentsync_end_to_end(media, tmp_path, monkeypatch):
     w.mkdir(parents=True)
     torch.jit.script(FloatClipDetector(I3D(random_state_dict(0)), 0.0, 1.0, 16)).save(str(w / "i3d_torchscript.pt"))
     (w / "face_detection_short_range.tflite").write_bytes(b"stand-in")
-    for d in ("gt", "same", "other"):
-        (tmp_path / d).mkdir()
-    for name, gt, other in (("a", "bbaf2n", "lbax4n"), ("b", "brbk7n", "lbbc2a")):
-        os.symlink(media / "grid" / f"{gt}.mpg", tmp_path / "gt" / f"{name}.mpg")
-        os.symlink(media / "grid" / f"{gt}.mpg", tmp_path / "same" / f"{name}.mpg")
-        os.symlink(media / "grid" / f"{other}.mpg", tmp_path / "other" / f"{name}.mpg")
-    res = evaluate(tmp_path / "gt", {m: tmp_path / m for m in ("same", "other")}, out=tmp_path / "out",
+    dirs = same_and_other(tmp_path, media)
+    res = evaluate(dirs["gt"], {m: dirs[m] for m in ("same", "other")}, out=tmp_path / "out",
                    metrics="fvd@latentsync", cache_dir=tmp_path / "cache", workers=1)
     rows = {r.method: r for r in res.rows if r.clip == SET_CLIP}
     assert rows["same"].value == pytest.approx(0.0, abs=1e-6)

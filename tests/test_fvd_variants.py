@@ -23,14 +23,13 @@ against thgeval's symmetric eigen-solver; ~1e-7 measured for 12 feature rows, ~1
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from _fvd_util import FloatClipDetector  # noqa: E402
+from _fvd_util import FloatClipDetector, same_and_other  # noqa: E402
 
 from thgeval.metrics.distribution import feature_stats, frechet_distance  # noqa: E402
 from thgeval.nets.i3d import I3D, cmvq_inputs, disco_inputs, random_state_dict  # noqa: E402
@@ -138,14 +137,9 @@ def test_cmvq_and_disco_end_to_end(media, tmp_path, monkeypatch):
     w.mkdir(parents=True)
     torch.save(state, w / "i3d_pretrained_400.pt")
     torch.jit.script(FloatClipDetector(I3D(state), -1.0, 1.0)).save(str(w / "i3d_torchscript.pt"))
-    for d in ("gt", "same", "other"):
-        (tmp_path / d).mkdir()
-    for name, gt, other in (("a", "bbaf2n", "lbax4n"), ("b", "brbk7n", "lbbc2a")):
-        os.symlink(media / "grid" / f"{gt}.mpg", tmp_path / "gt" / f"{name}.mpg")
-        os.symlink(media / "grid" / f"{gt}.mpg", tmp_path / "same" / f"{name}.mpg")
-        os.symlink(media / "grid" / f"{other}.mpg", tmp_path / "other" / f"{name}.mpg")
-    preds = {m: tmp_path / m for m in ("same", "other")}
-    res = evaluate(tmp_path / "gt", preds, out=tmp_path / "out", metrics="fvd@cmvq,fvd@disco",
+    dirs = same_and_other(tmp_path, media)
+    preds = {m: dirs[m] for m in ("same", "other")}
+    res = evaluate(dirs["gt"], preds, out=tmp_path / "out", metrics="fvd@cmvq,fvd@disco",
                    cache_dir=tmp_path / "cache", workers=1)
     rows = {(r.method, r.metric_key): r for r in res.rows if r.clip == SET_CLIP}
     for key in ("fvd@cmvq", "fvd@disco"):
