@@ -1,7 +1,8 @@
 """Full-reference fidelity: L1, PSNR, SSIM and MS-SSIM on RGB frames.
 
-SSIM is computed with separable filters (OpenCV) on all channels and all five moment maps
-in one call, which gives scikit-image's value several times faster.
+Gaussian-window SSIM (and every MS-SSIM scale) runs as one compiled pass per channel that
+filters the moment maps row by row and never stores them (:mod:`._ssim_kernels`); the
+uniform window uses OpenCV's box filter. Both give scikit-image's value many times faster.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from ..errors import MetricSkipped
 from ._frames import check_pair, unbatch
 from .chunk_memo import chunk_memo
 from ._ssim_kernels import avg_pool2 as _avg_pool2
+from ._ssim_kernels import gaussian11_ssim_sums as _gaussian11_ssim_sums
+from ._ssim_kernels import gaussian_ssim_sums as _gaussian_ssim_sums
 from ._ssim_kernels import ssim_sums as _ssim_sums
 from .registry import POOLED_FRAMES, Metric, Variant, register
 
@@ -116,9 +119,20 @@ def _plane_stats(x: np.ndarray, y: np.ndarray, filt, crop: int, data_range: floa
 
 
 
-def _gaussian_filter(sigma: float, radius: int):
-    k = gaussian_kernel(sigma, radius).astype(np.float32)
-    return lambda z: cv2.sepFilter2D(z, cv2.CV_32F, k, k, borderType=cv2.BORDER_REFLECT)
+def _gaussian_plane_stats(x: np.ndarray, y: np.ndarray, g: np.ndarray, data_range: float, K1: float,
+                          K2: float, cov_norm: float = 1.0) -> tuple[float, float]:
+    """Mean SSIM and mean contrast-structure term of one channel pair under the separable
+    window ``g`` (1-D weights), over the window-valid region — the region scikit-image
+    averages (it crops the filter's border) and pytorch-msssim filters.
+
+    Float32 per pixel on values centred at 128, as :func:`_plane_stats`; the 11-tap window
+    (σ = 1.5) has its own kernel with the taps unrolled.
+    """
+    c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
+    kernel = _gaussian11_ssim_sums if len(g) == 11 else _gaussian_ssim_sums
+    s_sum, cs_sum = kernel(x, y, g, c1, c2, cov_norm, 128.0)
+    n = (x.shape[0] - len(g) + 1) * (x.shape[1] - len(g) + 1)
+    return s_sum / n, cs_sum / n
 
 
 def _check_window(shape, win_size: int) -> None:
@@ -186,22 +200,23 @@ def _ssim(pred, gt, *, data_range, window, win_size, sigma, sample_covariance, K
         p, g = _piq_downsample(p), _piq_downsample(g)
     if window == "gaussian":
         r = int(3.5 * sigma + 0.5)
-        win_size, filt = 2 * r + 1, _gaussian_filter(sigma, r)
-    elif window == "uniform":
-        def filt(z):
-            return cv2.blur(z, (win_size, win_size), borderType=cv2.BORDER_REFLECT)
-    else:
+        win_size, weights = 2 * r + 1, gaussian_kernel(sigma, r)
+    elif window != "uniform":
         raise ValueError(f"window must be 'gaussian' or 'uniform'; got {window!r}")
     _check_window(p.shape, win_size)
     npix = win_size * win_size
     cov_norm = npix / (npix - 1) if sample_covariance else 1.0
     crop = (win_size - 1) // 2  # scikit-image averages the map without this border
+
+    def stats(x, y):
+        if window == "gaussian":
+            return _gaussian_plane_stats(x, y, weights, data_range, K1, K2, cov_norm)
+        return _plane_stats(x, y, lambda z: cv2.blur(z, (win_size, win_size), borderType=cv2.BORDER_REFLECT),
+                            crop, data_range, K1, K2, cov_norm)
+
     out = np.empty(len(p))
     for i in range(len(p)):
-        out[i] = np.mean([
-            _plane_stats(x, y, filt, crop, data_range, K1, K2, cov_norm)[0]
-            for x, y in zip(cv2.split(p[i]), cv2.split(g[i]))
-        ])
+        out[i] = np.mean([stats(x, y)[0] for x, y in zip(_planes(p[i]), _planes(g[i]))])
     return unbatch(out, single)
 
 
@@ -212,13 +227,12 @@ def gaussian_level0(p: np.ndarray, g: np.ndarray, *, sigma: float, radius: int, 
 
     The finest scale of MS-SSIM and the SSIM of scikit-image's Gaussian setting are both this.
     """
-    r = radius
-    _check_window(p.shape, 2 * r + 1)
-    filt = _gaussian_filter(sigma, r)
+    _check_window(p.shape, 2 * radius + 1)
+    weights = gaussian_kernel(sigma, radius)
     out = np.empty((len(p), p.shape[-1], 2))
     for i in range(len(p)):
         for ch, (x, y) in enumerate(zip(_planes(p[i]), _planes(g[i]))):
-            out[i, ch] = _plane_stats(x, y, filt, r, data_range, K1, K2)
+            out[i, ch] = _gaussian_plane_stats(x, y, weights, data_range, K1, K2)
     return out
 
 
@@ -289,7 +303,7 @@ def _ms_ssim(pred, gt, *, data_range, win_size, sigma, weights, K1, K2, level0=N
             f"window of {win_size} px need both sides > {need} px"
         )
     r = (win_size - 1) // 2
-    filt = _gaussian_filter(sigma, r)
+    gauss = gaussian_kernel(sigma, r)
     w = np.asarray(weights, dtype=np.float64)
     # The finest scale ("valid" filtering) is the Gaussian SSIM's statistics, possibly shared.
     finest = (level0 or gaussian_level0)(p, g, sigma=sigma, radius=r, data_range=data_range, K1=K1, K2=K2)
@@ -300,7 +314,7 @@ def _ms_ssim(pred, gt, *, data_range, win_size, sigma, weights, K1, K2, level0=N
             terms = [max(finest[i, ch, 1], 0.0)] if levels > 1 else [max(finest[i, ch, 0], 0.0)]
             for level in range(1, levels):  # pooling works in float32 (PyTorch's avg_pool2d)
                 x, y = _avg_pool2(x), _avg_pool2(y)
-                s_mean, cs_mean = _plane_stats(x, y, filt, r, data_range, K1, K2)
+                s_mean, cs_mean = _gaussian_plane_stats(x, y, gauss, data_range, K1, K2)
                 terms.append(max(cs_mean, 0.0) if level < levels - 1 else max(s_mean, 0.0))
             per_channel.append(np.prod(np.asarray(terms) ** w))
         out[i] = np.mean(per_channel)
