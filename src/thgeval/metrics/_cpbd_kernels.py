@@ -39,6 +39,16 @@ def _correlate_rows_zero(src, out, fw):
     r = fw.shape[0] // 2
     acc = np.empty(w, np.float64)
     for i in range(h):
+        if r == 4 and 4 <= i < h - 4:  # σ = 1 (Canny's default), interior row: taps written out
+            f0, f1, f2, f3, f4 = fw[0], fw[1], fw[2], fw[3], fw[4]
+            m4, m3, m2, m1, x0 = src[i - 4], src[i - 3], src[i - 2], src[i - 1], src[i]
+            p1, p2, p3, p4, o = src[i + 1], src[i + 2], src[i + 3], src[i + 4], out[i]
+            for c in range(w):
+                o[c] = ((((np.float64(x0[c]) * f4 + (np.float64(m4[c]) + np.float64(p4[c])) * f0)
+                          + (np.float64(m3[c]) + np.float64(p3[c])) * f1)
+                         + (np.float64(m2[c]) + np.float64(p2[c])) * f2)
+                        + (np.float64(m1[c]) + np.float64(p1[c])) * f3)
+            continue
         for c in range(w):
             acc[c] = np.float64(src[i, c]) * fw[r]
         for k in range(r, 0, -1):
@@ -69,6 +79,15 @@ def _correlate_cols_zero(src, out, fw):
     for i in range(h):
         for c in range(w):
             line[r + c] = src[i, c]
+        if r == 4:  # σ = 1: taps written out, in the same order
+            f0, f1, f2, f3, f4 = fw[0], fw[1], fw[2], fw[3], fw[4]
+            o = out[i]
+            for c in range(w):
+                o[c] = ((((line[c + 4] * f4 + (line[c] + line[c + 8]) * f0)
+                          + (line[c + 1] + line[c + 7]) * f1)
+                         + (line[c + 2] + line[c + 6]) * f2)
+                        + (line[c + 3] + line[c + 5]) * f3)
+            continue
         for c in range(w):
             acc[c] = line[r + c] * fw[r]
         for k in range(r, 0, -1):
@@ -127,23 +146,26 @@ def sobel_nms(smoothed, low, high):
             mag[r, c] = np.sqrt(a * a + b * b)
     keep = np.zeros((h, w), np.bool_)
     for r in range(1, h - 1):
-        # Branch-free (selects) so the loop vectorises; every neighbour is loaded.
+        # Branch-free (selects over unconditional loads, row views) so the loop vectorises.
+        up, mid, dn = mag[r - 1], mag[r], mag[r + 1]
+        irow, jrow, krow = isob[r], jsob[r], keep[r]
         for c in range(1, w - 1):
-            m = mag[r, c]
-            i, j = isob[r, c], jsob[r, c]
+            m = mid[c]
+            i, j = irow[c], jrow[c]
+            north, south, east, west = up[c], dn[c], mid[c + 1], mid[c - 1]
+            ne, nw_, se, sw = up[c + 1], up[c - 1], dn[c + 1], dn[c - 1]
             ai, aj = abs(i), abs(j)
             same = (i <= 0) == (j <= 0)
             mostly_j = (ai < aj) | (same & (ai == aj))
             wt = (ai if mostly_j else aj) / (aj if mostly_j else ai)
-            north, south = mag[r - 1, c], mag[r + 1, c]
-            n11 = mag[r, c + 1] if mostly_j else (south if same else north)
-            n21 = mag[r, c - 1] if mostly_j else (north if same else south)
-            n12 = mag[r + 1, c + 1] if same else mag[r - 1, c + 1]
-            n22 = mag[r - 1, c - 1] if same else mag[r + 1, c - 1]
+            n11 = east if mostly_j else (south if same else north)
+            n21 = west if mostly_j else (north if same else south)
+            n12 = se if same else ne
+            n22 = nw_ if same else sw
             # Cython there: n·w in the image's type, (1.0 − w) and the rest in double
             rest = 1.0 - np.float64(wt)
-            keep[r, c] = ((m >= low) & (np.float64(n12 * wt) + n11 * rest <= m)
-                          & (np.float64(n22 * wt) + n21 * rest <= m))
+            krow[c] = ((m >= low) & (np.float64(n12 * wt) + n11 * rest <= m)
+                       & (np.float64(n22 * wt) + n21 * rest <= m))
     strong, any_weak = _strong(keep, mag, high)
     return keep, strong, any_weak
 
@@ -165,27 +187,59 @@ def _strong(keep, mag, high):
 
 
 @njit(**_JIT)
+def vertical_sobel_squared(image):
+    """python-cpbd's squared vertical-edge response, ``correlate(image, [[1, 0, −1], [2, 0, −2],
+    [1, 0, −1]] / 8)²`` with reflected borders (SciPy's "reflect", OpenCV's BORDER_REFLECT),
+    and the sum of the squares.
+
+    On integer-valued images every difference and partial sum is an exact multiple of 1/8 and
+    every square an exact multiple of 1/64, so the values (and the sum, in any order) are the
+    references' bits; the sign the correlation/convolution choice gives vanishes in the square.
+    """
+    h, w = image.shape
+    s = np.empty((h, w), np.float64)
+    col_sums = np.zeros(w, np.float64)  # per-column partial sums: vectorised, and exact anyway
+    for r in range(h):
+        ru, rd = max(r - 1, 0), min(r + 1, h - 1)
+        up, mid, dn, out = image[ru], image[r], image[rd], s[r]
+        for c in (0, w - 1):  # reflected columns
+            cl, cr = max(c - 1, 0), min(c + 1, w - 1)
+            v = ((up[cr] - up[cl]) + 2.0 * (mid[cr] - mid[cl]) + (dn[cr] - dn[cl])) * 0.125
+            out[c] = v * v
+        for c in range(1, w - 1):
+            v = ((up[c + 1] - up[c - 1]) + 2.0 * (mid[c + 1] - mid[c - 1]) + (dn[c + 1] - dn[c - 1])) * 0.125
+            out[c] = v * v
+        for c in range(w):
+            col_sums[c] += out[c]
+    return s, col_sums.sum()
+
+
+@njit(**_JIT)
 def thin_vertical_edges(s, threshold, thinning):
     """python-cpbd's ``marziliano`` edge map: squared response above ``threshold``, then (with
     ``thinning``) only pixels above both neighbours horizontally or vertically, zero outside."""
     h, w = s.shape
-    t = np.empty_like(s)
+    zero = 0.0
+    t = np.empty((h + 2, w + 2), np.float64)  # the thresholded response in a ring of zeros
+    t[0, :] = zero
+    t[h + 1, :] = zero
     for r in range(h):
+        row, src = t[r + 1], s[r]
+        row[0] = zero
+        row[w + 1] = zero
         for c in range(w):
-            v = s[r, c]
-            t[r, c] = v if v > threshold else 0.0
-    out = np.zeros((h, w), np.bool_)
+            v = src[c]
+            row[c + 1] = v if v > threshold else zero
+    out = np.empty((h, w), np.bool_)
     for r in range(h):
-        for c in range(w):
-            v = t[r, c]
-            if not thinning:
-                out[r, c] = v > 0
-                continue
-            left = t[r, c - 1] if c > 0 else 0.0
-            right = t[r, c + 1] if c < w - 1 else 0.0
-            up = t[r - 1, c] if r > 0 else 0.0
-            down = t[r + 1, c] if r < h - 1 else 0.0
-            out[r, c] = (v > left and v > right) or (v > up and v > down)
+        up, mid, dn, o = t[r], t[r + 1], t[r + 2], out[r]
+        if not thinning:
+            for c in range(w):
+                o[c] = mid[c + 1] > zero
+            continue
+        for c in range(w):  # branch-free, so it vectorises
+            v = mid[c + 1]
+            o[c] = ((v > mid[c]) & (v > mid[c + 2])) | ((v > up[c + 1]) & (v > dn[c + 1]))
     return out
 
 
@@ -258,8 +312,17 @@ def block_histogram(image, canny_edges, sobel_edges, block, min_edges, plateaus_
                         continue
                     gx = (image[r, c + 1] - image[r, c - 1]) / 2.0
                     gy = (image[r + 1, c] - image[r - 1, c]) / 2.0
-                    angle = math.atan2(gy, gx) * (180 / np.pi) if gx != 0 else 0.0
-                    q = np.round(angle / 45)
+                    # The angle's 45° step; atan2 only near the ±22.5° boundaries (tan 22.5° =
+                    # 0.41421356…): elsewhere the ratio decides with a margin far above its error.
+                    ay, ax = abs(gy), abs(gx)
+                    if gx == 0:
+                        q = 0.0
+                    elif ay < 0.4142 * ax:
+                        q = 0.0 if gx > 0 else 4.0
+                    elif ay > 0.41422 * ax:
+                        continue
+                    else:
+                        q = np.round(math.atan2(gy, gx) * (180 / np.pi) / 45)
                     if q == 0:
                         rising = True
                     elif q == 4 or q == -4:

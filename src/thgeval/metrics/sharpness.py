@@ -74,13 +74,11 @@ def _octave_sobel_edges(image: np.ndarray, threshold: float | None = None, thinn
     ``threshold`` None is python-cpbd's adaptive 2·sqrt(mean(strength²)); a number is a fixed
     threshold on the squared response (ATVGnet's ``matlab_sobel_edge``: 4, no thinning).
     The references filter with SciPy (reflect borders); on integer-valued input every partial
-    sum here is exact in float64, so OpenCV's correlation gives the same bits, and the sign of
-    the response (convolution vs correlation) vanishes in the square.
+    sum is exact in float64, so :func:`_k.vertical_sobel_squared` gives the same bits.
     """
-    k = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]) / 8.0  # h1.T
-    s = cv2.filter2D(image, cv2.CV_64F, k[::-1, ::-1].copy(), borderType=cv2.BORDER_REFLECT) ** 2
+    s, total = _k.vertical_sobel_squared(np.ascontiguousarray(image, dtype=np.float64))
     if threshold is None:
-        threshold = 2 * np.sqrt(np.mean(s))
+        threshold = 2 * np.sqrt(total / s.size)  # np.mean's value: the sum is exact
     return _k.thin_vertical_edges(s, float(threshold), thinning)
 
 
