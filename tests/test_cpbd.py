@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 from thgeval.metrics import cpbd, resolve
-from thgeval.metrics.sharpness import canny, luma_pil
+from thgeval.metrics import _cpbd_kernels as _k
+from thgeval.metrics.sharpness import _bleed_over, _gaussian_weights, canny, luma_pil
 
 from _frames_util import decode, still
 
@@ -74,6 +75,21 @@ def test_canny_equals_skimage(real_frames):
         assert np.array_equal(canny(g), feature.canny(g))
         g32 = g.astype(np.float32)  # scikit-image keeps float32 (ATVGnet's input type) in float32
         assert np.array_equal(canny(g32), feature.canny(g32))
+
+
+@pytest.mark.media
+def test_canny_hysteresis_equals_skimage(real_frames):
+    """Strongly compressed frames have many weak candidates, so the flood-fill hysteresis
+    decides most of the edges; it must keep exactly scikit-image's components."""
+    feature = pytest.importorskip("skimage.feature")
+    weak = 0
+    for f in real_frames[::2]:
+        jpeg = cv2.imdecode(cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], cv2.IMREAD_UNCHANGED)
+        g = luma_pil(jpeg).astype(np.float64)
+        smoothed = _k.gaussian_zero(g, _gaussian_weights(1.0)) / _bleed_over(g.shape, 1.0)
+        weak += bool(_k.sobel_nms(smoothed, np.float32(0.1), 0.2)[2])
+        assert np.array_equal(canny(g), feature.canny(g))
+    assert weak >= 3  # the hysteresis path ran
 
 
 @pytest.mark.media

@@ -187,6 +187,32 @@ def _strong(keep, mag, high):
 
 
 @njit(**_JIT)
+def hysteresis(candidates, strong):
+    """Canny's hysteresis: the candidates 8-connected to a strong pixel (``strong`` ⊆
+    ``candidates``), by a flood fill from the strong pixels — the set scikit-image gets by
+    labelling the candidates' components and keeping those that hold a strong pixel.
+    Candidates never touch the image border (suppression skips it), so no bounds checks."""
+    h, w = candidates.shape
+    out = strong.copy()
+    flat_c, flat_o = candidates.ravel(), out.ravel()
+    stack = np.empty(h * w, np.int64)
+    n = 0
+    for p in range(h * w):
+        if flat_o[p]:
+            stack[n] = p
+            n += 1
+    while n > 0:
+        n -= 1
+        p = stack[n]
+        for q in (p - w - 1, p - w, p - w + 1, p - 1, p + 1, p + w - 1, p + w, p + w + 1):
+            if flat_c[q] and not flat_o[q]:
+                flat_o[q] = True
+                stack[n] = q
+                n += 1
+    return out
+
+
+@njit(**_JIT)
 def vertical_sobel_squared(image):
     """python-cpbd's squared vertical-edge response, ``correlate(image, [[1, 0, −1], [2, 0, −2],
     [1, 0, −1]] / 8)²`` with reflected borders (SciPy's "reflect", OpenCV's BORDER_REFLECT),

@@ -61,11 +61,7 @@ def canny(image: np.ndarray, sigma: float = 1.0, low: float = 0.1, high: float =
     low_mask, strong_px, any_weak = _k.sobel_nms(smoothed, np.float32(low), dtype(high))
     if not any_weak:
         return low_mask  # every candidate is strong: hysteresis keeps them all
-    labels, count = ndi.label(low_mask, np.ones((3, 3), bool))
-    strong = np.zeros(count + 1, bool)
-    strong[labels[strong_px]] = True
-    strong[0] = False
-    return strong[labels]
+    return _k.hysteresis(low_mask, strong_px)
 
 
 def _octave_sobel_edges(image: np.ndarray, threshold: float | None = None, thinning: bool = True) -> np.ndarray:
