@@ -139,12 +139,32 @@ def gaussian_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
     return s_col.sum(), cs_col.sum()
 
 
+
+@njit(cache=True, nogil=True, inline="always")
+def _vertical11(p, r, out, g0, g1, g2, g3, g4, g5):
+    """Rows r..r+10 of plane ``p`` under the symmetric 11-tap window, into ``out``."""
+    x0, x1, x2, x3, x4, x5 = p[r], p[r + 1], p[r + 2], p[r + 3], p[r + 4], p[r + 5]
+    x6, x7, x8, x9, x10 = p[r + 6], p[r + 7], p[r + 8], p[r + 9], p[r + 10]
+    for c in range(out.shape[0]):
+        out[c] = (g0 * (x0[c] + x10[c]) + g1 * (x1[c] + x9[c]) + g2 * (x2[c] + x8[c])
+                  + g3 * (x3[c] + x7[c]) + g4 * (x4[c] + x6[c]) + g5 * x5[c])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _horizontal11(v, out, g0, g1, g2, g3, g4, g5):
+    """Columns c..c+10 of row ``v`` under the symmetric 11-tap window, for every c of ``out``."""
+    for c in range(out.shape[0]):
+        out[c] = (g0 * (v[c] + v[c + 10]) + g1 * (v[c + 1] + v[c + 9]) + g2 * (v[c + 2] + v[c + 8])
+                  + g3 * (v[c + 3] + v[c + 7]) + g4 * (v[c + 4] + v[c + 6]) + g5 * v[c + 5])
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def gaussian11_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
     """:func:`gaussian_ssim_sums` for a symmetric 11-tap window (σ = 1.5, the SSIM default),
     with the taps written out: each filtered value is accumulated in a register over its 11
     rows or columns (symmetric taps paired) instead of in a row buffer per tap, which halves
-    the memory traffic of the filtering.
+    the memory traffic; the filtering, the SSIM arithmetic (float32) and the float64 column
+    sums are separate loops so that each compiles to full-width SIMD code.
     """
     h, w = x.shape
     oh, ow = h - 10, w - 10
@@ -163,30 +183,53 @@ def gaussian11_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
             b[i, j] = v
             sq[i, j] = u * u + v * v
             pr[i, j] = u * v
-    va = np.empty(w, np.float32)
-    vb = np.empty(w, np.float32)
-    vq = np.empty(w, np.float32)
-    vp = np.empty(w, np.float32)
+    va, vb, vq, vp = np.empty(w, np.float32), np.empty(w, np.float32), np.empty(w, np.float32), np.empty(w, np.float32)
+    ha, hb, hq, hp = (np.empty(ow, np.float32), np.empty(ow, np.float32), np.empty(ow, np.float32),
+                      np.empty(ow, np.float32))
+    cs_row = np.empty(ow, np.float32)
+    s_row = np.empty(ow, np.float32)
     s_col = np.zeros(ow, np.float64)
     cs_col = np.zeros(ow, np.float64)
     k_cov, k_c1, k_c2, k_norm, two = f(2.0 * cov_norm), f(c1), f(c2), f(cov_norm), f(2.0)
     for r in range(oh):
-        for c in range(w):
-            va[c] = g0 * (a[r + 0, c] + a[r + 10, c]) + g1 * (a[r + 1, c] + a[r + 9, c]) + g2 * (a[r + 2, c] + a[r + 8, c]) + g3 * (a[r + 3, c] + a[r + 7, c]) + g4 * (a[r + 4, c] + a[r + 6, c]) + g5 * a[r + 5, c]
-        for c in range(w):
-            vb[c] = g0 * (b[r + 0, c] + b[r + 10, c]) + g1 * (b[r + 1, c] + b[r + 9, c]) + g2 * (b[r + 2, c] + b[r + 8, c]) + g3 * (b[r + 3, c] + b[r + 7, c]) + g4 * (b[r + 4, c] + b[r + 6, c]) + g5 * b[r + 5, c]
-        for c in range(w):
-            vq[c] = g0 * (sq[r + 0, c] + sq[r + 10, c]) + g1 * (sq[r + 1, c] + sq[r + 9, c]) + g2 * (sq[r + 2, c] + sq[r + 8, c]) + g3 * (sq[r + 3, c] + sq[r + 7, c]) + g4 * (sq[r + 4, c] + sq[r + 6, c]) + g5 * sq[r + 5, c]
-        for c in range(w):
-            vp[c] = g0 * (pr[r + 0, c] + pr[r + 10, c]) + g1 * (pr[r + 1, c] + pr[r + 9, c]) + g2 * (pr[r + 2, c] + pr[r + 8, c]) + g3 * (pr[r + 3, c] + pr[r + 7, c]) + g4 * (pr[r + 4, c] + pr[r + 6, c]) + g5 * pr[r + 5, c]
+        _vertical11(a, r, va, g0, g1, g2, g3, g4, g5)
+        _vertical11(b, r, vb, g0, g1, g2, g3, g4, g5)
+        _vertical11(sq, r, vq, g0, g1, g2, g3, g4, g5)
+        _vertical11(pr, r, vp, g0, g1, g2, g3, g4, g5)
+        _horizontal11(va, ha, g0, g1, g2, g3, g4, g5)
+        _horizontal11(vb, hb, g0, g1, g2, g3, g4, g5)
+        _horizontal11(vq, hq, g0, g1, g2, g3, g4, g5)
+        _horizontal11(vp, hp, g0, g1, g2, g3, g4, g5)
         for c in range(ow):
-            mx = g0 * (va[c + 0] + va[c + 10]) + g1 * (va[c + 1] + va[c + 9]) + g2 * (va[c + 2] + va[c + 8]) + g3 * (va[c + 3] + va[c + 7]) + g4 * (va[c + 4] + va[c + 6]) + g5 * va[c + 5]
-            my = g0 * (vb[c + 0] + vb[c + 10]) + g1 * (vb[c + 1] + vb[c + 9]) + g2 * (vb[c + 2] + vb[c + 8]) + g3 * (vb[c + 3] + vb[c + 7]) + g4 * (vb[c + 4] + vb[c + 6]) + g5 * vb[c + 5]
-            mq = g0 * (vq[c + 0] + vq[c + 10]) + g1 * (vq[c + 1] + vq[c + 9]) + g2 * (vq[c + 2] + vq[c + 8]) + g3 * (vq[c + 3] + vq[c + 7]) + g4 * (vq[c + 4] + vq[c + 6]) + g5 * vq[c + 5]
-            mp = g0 * (vp[c + 0] + vp[c + 10]) + g1 * (vp[c + 1] + vp[c + 9]) + g2 * (vp[c + 2] + vp[c + 8]) + g3 * (vp[c + 3] + vp[c + 7]) + g4 * (vp[c + 4] + vp[c + 6]) + g5 * vp[c + 5]
-            cs = (k_cov * (mp - mx * my) + k_c2) / (k_norm * (mq - mx * mx - my * my) + k_c2)
+            mx, my = ha[c], hb[c]
+            cs = (k_cov * (hp[c] - mx * my) + k_c2) / (k_norm * (hq[c] - mx * mx - my * my) + k_c2)
             sx, sy = mx + off, my + off
             lum = (two * sx * sy + k_c1) / (sx * sx + sy * sy + k_c1)
-            cs_col[c] += cs
-            s_col[c] += lum * cs
+            cs_row[c] = cs
+            s_row[c] = lum * cs
+        for c in range(ow):
+            cs_col[c] += cs_row[c]
+            s_col[c] += s_row[c]
     return s_col.sum(), cs_col.sum()
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def coarse_scale_stats(x, y, g, levels, c1, c2, offset):
+    """MS-SSIM's scales 1 … levels−1 of one channel pair: each the previous one 2×2
+    average-pooled (:func:`avg_pool2`), then its mean SSIM and mean contrast-structure term
+    over the window-valid region; (levels − 1, 2) float64. One call per channel pair instead
+    of a pooling and a filtering call per scale."""
+    n = g.shape[0]
+    out = np.empty((levels - 1, 2))
+    px, py = avg_pool2(x), avg_pool2(y)
+    for level in range(levels - 1):
+        if level > 0:
+            px, py = avg_pool2(px), avg_pool2(py)
+        if n == 11:
+            s, cs = gaussian11_ssim_sums(px, py, g, c1, c2, 1.0, offset)
+        else:
+            s, cs = gaussian_ssim_sums(px, py, g, c1, c2, 1.0, offset)
+        m = (px.shape[0] - n + 1) * (px.shape[1] - n + 1)
+        out[level, 0] = s / m
+        out[level, 1] = cs / m
+    return out

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import MetricSkipped
 from ._frames import check_pair, unbatch
 from .chunk_memo import chunk_memo
-from ._ssim_kernels import avg_pool2 as _avg_pool2
+from ._ssim_kernels import coarse_scale_stats as _coarse_scale_stats
 from ._ssim_kernels import gaussian11_ssim_sums as _gaussian11_ssim_sums
 from ._ssim_kernels import gaussian_ssim_sums as _gaussian_ssim_sums
 from ._ssim_kernels import ssim_sums as _ssim_sums
@@ -304,19 +304,20 @@ def _ms_ssim(pred, gt, *, data_range, win_size, sigma, weights, K1, K2, level0=N
         )
     r = (win_size - 1) // 2
     gauss = gaussian_kernel(sigma, r)
-    w = np.asarray(weights, dtype=np.float64)
+    c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
+    w = [float(e) for e in weights]
     # The finest scale ("valid" filtering) is the Gaussian SSIM's statistics, possibly shared.
     finest = (level0 or gaussian_level0)(p, g, sigma=sigma, radius=r, data_range=data_range, K1=K1, K2=K2)
     out = np.empty(len(p))
     for i in range(len(p)):
         per_channel = []
         for ch, (x, y) in enumerate(zip(_planes(p[i]), _planes(g[i]))):
-            terms = [max(finest[i, ch, 1], 0.0)] if levels > 1 else [max(finest[i, ch, 0], 0.0)]
-            for level in range(1, levels):  # pooling works in float32 (PyTorch's avg_pool2d)
-                x, y = _avg_pool2(x), _avg_pool2(y)
-                s_mean, cs_mean = _gaussian_plane_stats(x, y, gauss, data_range, K1, K2)
-                terms.append(max(cs_mean, 0.0) if level < levels - 1 else max(s_mean, 0.0))
-            per_channel.append(np.prod(np.asarray(terms) ** w))
+            if levels == 1:
+                terms = [finest[i, ch, 0]]
+            else:  # pooling works in float32 (PyTorch's avg_pool2d)
+                coarse = _coarse_scale_stats(x, y, gauss, levels, c1, c2, 128.0)
+                terms = [finest[i, ch, 1], *coarse[:-1, 1], coarse[-1, 0]]
+            per_channel.append(math.prod(max(t, 0.0) ** e for t, e in zip(terms, w)))
         out[i] = np.mean(per_channel)
     return unbatch(out, single)
 
