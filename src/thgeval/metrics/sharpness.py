@@ -58,10 +58,10 @@ def canny(image: np.ndarray, sigma: float = 1.0, low: float = 0.1, high: float =
     smoothed = _k.gaussian_zero(image, _gaussian_weights(float(sigma)))
     smoothed /= _bleed_over(image.shape, sigma, dtype)
     # The low threshold is a C float in the reference; the high one is compared in the image's type.
-    low_mask, strong_px, any_weak = _k.sobel_nms(smoothed, np.float32(low), dtype(high))
+    low_mask, strong, any_weak = _k.sobel_nms(smoothed, np.float32(low), dtype(high))
     if not any_weak:
         return low_mask  # every candidate is strong: hysteresis keeps them all
-    return _k.hysteresis(low_mask, strong_px)
+    return _k.hysteresis(low_mask, strong)
 
 
 def _octave_sobel_edges(image: np.ndarray, threshold: float | None = None, thinning: bool = True) -> np.ndarray:
