@@ -288,3 +288,21 @@ def test_carphone_acceptance(media, tmp_path):
     ref = np.mean([skm.structural_similarity(x, y, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
                                              data_range=255, channel_axis=-1) for x, y in zip(a, b)])
     assert abs(rows[("jpeg", "carphone", "ssim")].value - ref) < 1e-4
+
+
+def test_streamed_run_shares_ssim_and_ms_ssim_finest_scale(tmp_path, monkeypatch):
+    """Through the whole engine (the streamed path), SSIM and MS-SSIM are fed the same chunk
+    objects and compute their common finest scale once per chunk."""
+    from thgeval.metrics import fidelity
+
+    calls = []
+    real = fidelity.gaussian_level0
+    monkeypatch.setattr(fidelity, "gaussian_level0", lambda *a, **k: calls.append(len(a[0])) or real(*a, **k))
+    f = moving_frames(20, h=176, w=176, seed=3)
+    write_clip(tmp_path / "gt" / "c.mp4", f, 25, lossless=True)
+    noisy = np.clip(f + np.random.default_rng(0).normal(0, 4, f.shape), 0, 255).astype(np.uint8)
+    write_clip(tmp_path / "pred" / "c.mp4", noisy, 25, lossless=True)
+    r = evaluate(tmp_path / "gt", {"m": tmp_path / "pred"}, metrics="ssim,ms_ssim", out=tmp_path / "o",
+                 workers=1, chunk=8)
+    assert not r.failed
+    assert calls == [8, 8, 4]  # one computation per chunk, not one per metric

@@ -270,8 +270,9 @@ class _Job:
                 if gt is not None:
                     n_gt += len(gt)
                     n = min(len(pred), len(gt))
-                    work += [(a, resize_frames(pred[:n], cplan.pred_size), resize_frames(gt[:n], cplan.gt_size))
-                             for a in full_accs]
+                    # one pair of chunk objects for every metric: they share work on it (chunk_memo)
+                    pc, gc = resize_frames(pred[:n], cplan.pred_size), resize_frames(gt[:n], cplan.gt_size)
+                    work += [(a, pc, gc) for a in full_accs]
                 feed(self.pool, work)
             self.out.frames_decoded += n_pred
             rows += self._collect(mt.method, noref_accs, notes)
