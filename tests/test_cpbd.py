@@ -86,7 +86,7 @@ def test_canny_hysteresis_equals_skimage(real_frames):
     for f in real_frames[::2]:
         jpeg = cv2.imdecode(cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], cv2.IMREAD_UNCHANGED)
         g = luma_pil(jpeg).astype(np.float64)
-        smoothed = _k.gaussian_zero(g, _gaussian_weights(1.0)) / _bleed_over(g.shape, 1.0)
+        smoothed = _k.gaussian_zero(g, _gaussian_weights(1.0), _bleed_over(g.shape, 1.0))
         weak += bool(_k.sobel_nms(smoothed, np.float32(0.1), 0.2)[2])
         assert np.array_equal(canny(g), feature.canny(g))
     assert weak >= 3  # the hysteresis path ran
@@ -131,3 +131,19 @@ def test_chen2018_params_each_matter():
         other = dict(chen)
         other.pop(k)
         assert cpbd(f, **other) != full, k
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_smoothing_equals_scipy_bit_for_bit(dtype):
+    """Canny's smoothing (zero padding, divided by the smoothed ones-mask) equals SciPy's
+    gaussian_filter then the division, in the image's type — on the written-out σ = 1 path
+    (interior rows) and the general one (rows near the border, images shorter than 9)."""
+    from scipy import ndimage as ndi
+
+    rng = np.random.default_rng(7)
+    for shape in [(288, 360), (9, 12), (7, 5), (3, 40), (1, 1)]:
+        image = (rng.random(shape) * 255).astype(dtype)
+        div = _bleed_over(shape, 1.0, dtype)
+        expected = ndi.gaussian_filter(image, 1.0, mode="constant", cval=0.0, truncate=4.0) / div
+        got = _k.gaussian_zero(image, _gaussian_weights(1.0), div)
+        assert got.dtype == dtype and np.array_equal(got, expected), shape

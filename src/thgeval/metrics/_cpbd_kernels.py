@@ -70,8 +70,9 @@ def _correlate_rows_zero(src, out, fw):
 
 
 @njit(**_JIT)
-def _correlate_cols_zero(src, out, fw):
-    """The same along axis 1."""
+def _correlate_cols_zero(src, out, fw, divisor):
+    """The same along axis 1; each output (rounded to ``out``'s type) is then divided by
+    ``divisor`` in that type, as a separate ``out / divisor`` would."""
     h, w = src.shape
     r = fw.shape[0] // 2
     line = np.zeros(w + 2 * r, np.float64)  # one row with r zeros on each side
@@ -79,33 +80,36 @@ def _correlate_cols_zero(src, out, fw):
     for i in range(h):
         for c in range(w):
             line[r + c] = src[i, c]
+        o, d = out[i], divisor[i]
         if r == 4:  # σ = 1: taps written out, in the same order
             f0, f1, f2, f3, f4 = fw[0], fw[1], fw[2], fw[3], fw[4]
-            o = out[i]
             for c in range(w):
                 o[c] = ((((line[c + 4] * f4 + (line[c] + line[c + 8]) * f0)
                           + (line[c + 1] + line[c + 7]) * f1)
                          + (line[c + 2] + line[c + 6]) * f2)
                         + (line[c + 3] + line[c + 5]) * f3)
-            continue
-        for c in range(w):
-            acc[c] = line[r + c] * fw[r]
-        for k in range(r, 0, -1):
-            wk = fw[r - k]
+        else:
             for c in range(w):
-                acc[c] += (line[r + c - k] + line[r + c + k]) * wk
+                acc[c] = line[r + c] * fw[r]
+            for k in range(r, 0, -1):
+                wk = fw[r - k]
+                for c in range(w):
+                    acc[c] += (line[r + c - k] + line[r + c + k]) * wk
+            for c in range(w):
+                o[c] = acc[c]
         for c in range(w):
-            out[i, c] = acc[c]
+            o[c] = o[c] / d[c]
 
 
 @njit(**_JIT)
-def gaussian_zero(image, fw):
-    """``ndi.gaussian_filter(image, σ, mode="constant", cval=0)`` with the 1-D weights ``fw``
-    (symmetric), axis 0 then axis 1, each pass rounded to the image's type."""
+def gaussian_zero(image, fw, divisor):
+    """``ndi.gaussian_filter(image, σ, mode="constant", cval=0) / divisor`` with the 1-D weights
+    ``fw`` (symmetric), axis 0 then axis 1, each pass rounded to the image's type, then the
+    division in that type (``divisor`` of the image's shape and type)."""
     tmp = np.empty_like(image)
     _correlate_rows_zero(image, tmp, fw)
     out = np.empty_like(image)
-    _correlate_cols_zero(tmp, out, fw)
+    _correlate_cols_zero(tmp, out, fw, divisor)
     return out
 
 

@@ -49,6 +49,13 @@ def avg_pool2(x):
     oh, ow = (h + 2 * ph - 2) // 2 + 1, (w + 2 * pw - 2) // 2 + 1
     out = np.empty((oh, ow), np.float32)
     zero, quarter = np.float32(0), np.float32(0.25)
+    if ph == 0 and pw == 0:  # even sides: no padding, no bounds checks
+        for i in range(oh):
+            top, bottom, o = x[2 * i], x[2 * i + 1], out[i]
+            for j in range(ow):
+                o[j] = quarter * (((np.float32(top[2 * j]) + np.float32(bottom[2 * j])) + np.float32(top[2 * j + 1]))
+                                  + np.float32(bottom[2 * j + 1]))
+        return out
     for i in range(oh):
         r0, r1 = 2 * i - ph, 2 * i + 1 - ph
         for j in range(ow):

@@ -55,8 +55,7 @@ def canny(image: np.ndarray, sigma: float = 1.0, low: float = 0.1, high: float =
     """
     dtype = np.float32 if image.dtype == np.float32 else np.float64
     image = np.ascontiguousarray(image, dtype=dtype)
-    smoothed = _k.gaussian_zero(image, _gaussian_weights(float(sigma)))
-    smoothed /= _bleed_over(image.shape, sigma, dtype)
+    smoothed = _k.gaussian_zero(image, _gaussian_weights(float(sigma)), _bleed_over(image.shape, sigma, dtype))
     # The low threshold is a C float in the reference; the high one is compared in the image's type.
     low_mask, strong, any_weak = _k.sobel_nms(smoothed, np.float32(low), dtype(high))
     if not any_weak:
