@@ -310,6 +310,22 @@ def _run(image, r, start, direction, rising, or_equal, max_steps):
     return n
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"nnan", "ninf"})
+def _block_stats(image, edges, r0, c0, block):
+    """Edge count, minimum and maximum of one block. ``nnan``/``ninf`` only let the min/max
+    reductions vectorise: intensities are finite, and min/max are exact in any order."""
+    n = 0
+    lo, hi = image[r0, c0], image[r0, c0]
+    for r in range(r0, r0 + block):
+        row, e = image[r], edges[r]
+        for c in range(c0, c0 + block):
+            n += np.int64(e[c])
+            v = row[c]
+            lo = min(lo, v)
+            hi = max(hi, v)
+    return n, lo, hi
+
+
 @njit(**_JIT)
 def block_histogram(image, canny_edges, sobel_edges, block, min_edges, plateaus_right, max_steps,
                     bucket_low, bucket_high):
@@ -340,13 +356,7 @@ def block_histogram(image, canny_edges, sobel_edges, block, min_edges, plateaus_
     for by in range(h // block):
         for bx in range(w // block):
             r0, c0 = by * block, bx * block
-            n = 0
-            lo, hi = image[r0, c0], image[r0, c0]
-            for r in range(r0, r0 + block):
-                for c in range(c0, c0 + block):
-                    n += canny_edges[r, c]
-                    v = image[r, c]
-                    lo, hi = min(lo, v), max(hi, v)
+            n, lo, hi = _block_stats(image, canny_edges, r0, c0, block)
             if n < min_edges:
                 continue
             table = bucket_low if np.int64(hi - lo) <= 50 else bucket_high
