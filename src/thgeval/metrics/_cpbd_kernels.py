@@ -17,15 +17,17 @@ _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 
 @njit(**_JIT)
-def luma_pil(rgb):
-    """PIL ``convert("L")``: (19595 R + 38470 G + 7471 B + 0x8000) >> 16, per pixel."""
+def luma_pil(rgb, out):
+    """PIL ``convert("L")``: (19595 R + 38470 G + 7471 B + 0x8000) >> 16, per pixel, into
+    ``out`` (uint8, or float64 for CPBD's input). Each row is read as one flat run of bytes,
+    which vectorises (the sums fit in int32)."""
     h, w = rgb.shape[0], rgb.shape[1]
-    out = np.empty((h, w), np.uint8)
+    flat = rgb.reshape(h, w * 3)
     for r in range(h):
+        row, o = flat[r], out[r]
         for c in range(w):
-            y = (np.uint32(rgb[r, c, 0]) * 19595 + np.uint32(rgb[r, c, 1]) * 38470
-                 + np.uint32(rgb[r, c, 2]) * 7471 + 0x8000) >> 16
-            out[r, c] = y
+            o[c] = (np.int32(row[3 * c]) * 19595 + np.int32(row[3 * c + 1]) * 38470
+                    + np.int32(row[3 * c + 2]) * 7471 + 0x8000) >> 16
     return out
 
 

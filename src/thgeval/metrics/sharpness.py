@@ -24,9 +24,11 @@ MAX_STEPS = 100  # the reference scans at most 101 steps on each side of an edge
 SHARP_BINS = 64  # CPBD = share of edges whose blur probability rounds to ≤ 0.63
 
 
-def luma_pil(rgb: np.ndarray) -> np.ndarray:
-    """ITU-R 601 luma exactly as PIL's ``Image.convert("L")`` rounds it (uint8)."""
-    return _k.luma_pil(np.ascontiguousarray(rgb, dtype=np.uint8))
+def luma_pil(rgb: np.ndarray, dtype=np.uint8) -> np.ndarray:
+    """ITU-R 601 luma exactly as PIL's ``Image.convert("L")`` rounds it (uint8; ``dtype``
+    float64 gives the same integers as floats, CPBD's input, without a second pass)."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    return _k.luma_pil(rgb, np.empty(rgb.shape[:2], dtype))
 
 
 @lru_cache(maxsize=16)
@@ -178,8 +180,8 @@ def cpbd(image, *, sobel_threshold: float | None = None, thinning: bool = True, 
         raise ValueError(f"cpbd needs grey or RGB images; got {batch.shape[-1]} channels")
     out = np.empty(len(batch))
     for k, frame in enumerate(batch):
-        gray = frame[..., 0] if frame.shape[-1] == 1 else luma_pil(frame)
-        out[k] = cpbd_gray(gray.astype(np.float64), sobel_threshold=sobel_threshold, thinning=thinning,
+        gray = frame[..., 0].astype(np.float64) if frame.shape[-1] == 1 else luma_pil(frame, np.float64)
+        out[k] = cpbd_gray(gray, sobel_threshold=sobel_threshold, thinning=thinning,
                            sharp_bins=sharp_bins, plateaus_right=plateaus_right, angle_check=angle_check,
                            canny_float32=canny_float32)
     return unbatch(out, single)
