@@ -143,7 +143,9 @@ class ClipReader:
 
     @staticmethod
     def _emit(vf, index: int, picker):
-        rgb = vf.to_ndarray(format="rgb24")
+        # threads=1: libswscale would otherwise start (and join) a thread pool for every frame,
+        # which costs more than the conversion; the pixels are the same (checked on real clips)
+        rgb = vf.to_ndarray(format="rgb24", threads=1)
         if picker is None:
             yield rgb, index
             return

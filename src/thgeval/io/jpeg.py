@@ -59,7 +59,8 @@ def _roundtrip(frames: Iterator[av.VideoFrame], fps: float, qscale: int | None =
     for vf in frames:
         if enc is None:
             enc = _encoder(vf.width, vf.height, fps, qscale)
-        yf = vf.reformat(format="yuvj420p")  # libswscale converts to full range for yuvj*
+        # libswscale converts to full range for yuvj*; threads=1: no thread pool per frame
+        yf = vf.reformat(format="yuvj420p", threads=1)
         yf.color_range = 2  # JPEG (full) range: the encoder refuses an unspecified range
         yf.pict_type = av.video.frame.PictureType.NONE  # the decoder's P/B marks are not for an intra encoder
         yf.time_base = enc.time_base  # PyAV rescales pts from the frame's time base

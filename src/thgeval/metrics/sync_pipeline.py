@@ -86,7 +86,7 @@ def _mpeg4_q2(frames, fps: int, qscale: int = 2, codec: str = "mpeg4"):
             enc.framerate = Fraction(fps)
             set_qscale(enc, qscale)
             dec = av.CodecContext.create(codec, "r")
-        yf = vf.reformat(format="yuv420p")
+        yf = vf.reformat(format="yuv420p", threads=1)  # no per-frame swscale thread pool
         yf.pict_type = av.video.frame.PictureType.NONE
         yf.time_base = enc.time_base
         yf.pts = i
@@ -131,7 +131,7 @@ def _x264_roundtrip(frames, fps: int):
     import pickle
     import sys
 
-    planes = [vf.to_ndarray(format="yuv420p") for vf in frames]
+    planes = [vf.to_ndarray(format="yuv420p", threads=1) for vf in frames]
     if not planes:
         return
     with tempfile.TemporaryDirectory(prefix="thgeval-x264-") as d:
