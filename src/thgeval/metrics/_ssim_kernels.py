@@ -1,42 +1,12 @@
-"""Compiled SSIM map arithmetic (numba): one pass over the five filtered moment maps instead
-of a dozen NumPy temporaries. Float32 per pixel, as pytorch-msssim computes it; the sums in
-float64.
+"""Compiled SSIM (numba): the moment maps filtered row by row and turned into SSIM and
+contrast-structure sums in one pass per channel pair, never stored whole. Float32 per pixel,
+as pytorch-msssim computes it; the sums in float64.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def ssim_sums(ux, uy, usq, uxy, crop, c1, c2, cov_norm, offset):
-    """Sums of the SSIM map and of its contrast-structure map over the window-valid region,
-    from the filtered maps of x, y, x² + y² and xy.
-
-    The moment maps are of frames shifted by ``-offset`` (float32 filtering of centred values
-    keeps E[x²] − E[x]² accurate); the luminance term adds it back.
-    """
-    h, w = ux.shape
-    f = np.float32
-    k_cov, k_c1, k_c2, k_off = f(2.0 * cov_norm), f(c1), f(c2), f(offset)
-    k_norm = f(cov_norm)
-    cs_row = np.empty(w, np.float32)
-    s_row = np.empty(w, np.float32)
-    cs_sum = 0.0
-    s_sum = 0.0
-    for r in range(crop, h - crop):
-        for c in range(crop, w - crop):
-            mx, my = ux[r, c], uy[r, c]
-            cs = (k_cov * (uxy[r, c] - mx * my) + k_c2) / (k_norm * (usq[r, c] - mx * mx - my * my) + k_c2)
-            sx, sy = mx + k_off, my + k_off
-            lum = (f(2.0) * sx * sy + k_c1) / (sx * sx + sy * sy + k_c1)
-            cs_row[c] = cs
-            s_row[c] = lum * cs
-        for c in range(crop, w - crop):
-            cs_sum += cs_row[c]
-            s_sum += s_row[c]
-    return s_sum, cs_sum
 
 
 @njit(cache=True, nogil=True)
@@ -69,7 +39,7 @@ def avg_pool2(x):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def gaussian_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
+def separable_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
     """Sums of the SSIM map and of its contrast-structure map of two 2-D planes (any real
     type, strided views too) under the separable window ``g``, over the window-valid region
     (the region scikit-image averages and pytorch-msssim filters): ((h−n+1)·(w−n+1) pixels).
@@ -87,6 +57,13 @@ def gaussian_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
     f = np.float32
     off = f(offset)
     gf = g.astype(np.float32)
+    scale = f(1.0)
+    if np.all(g == g[0]):
+        # A box: plain sums, scaled once at the end. On integer-valued (centred) frames every
+        # partial sum of values, squares and products is an exact float32 integer, so the
+        # window means carry one rounding, as OpenCV's box filter gives scikit-image's.
+        gf[:] = 1.0
+        scale = f(g[0] * g[0])
     a = np.empty((h, w), np.float32)
     b = np.empty((h, w), np.float32)
     sq = np.empty((h, w), np.float32)
@@ -137,8 +114,8 @@ def gaussian_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
                 hq[c] += gk * vq[c + k]
                 hp[c] += gk * vp[c + k]
         for c in range(ow):
-            mx, my = ha[c], hb[c]
-            cs = (k_cov * (hp[c] - mx * my) + k_c2) / (k_norm * (hq[c] - mx * mx - my * my) + k_c2)
+            mx, my, mq, mp = ha[c] * scale, hb[c] * scale, hq[c] * scale, hp[c] * scale
+            cs = (k_cov * (mp - mx * my) + k_c2) / (k_norm * (mq - mx * mx - my * my) + k_c2)
             sx, sy = mx + off, my + off
             lum = (two * sx * sy + k_c1) / (sx * sx + sy * sy + k_c1)
             cs_col[c] += cs
@@ -166,8 +143,9 @@ def _horizontal11(v, out, g0, g1, g2, g3, g4, g5):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def gaussian11_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
-    """:func:`gaussian_ssim_sums` for a symmetric 11-tap window (σ = 1.5, the SSIM default),
+def symmetric11_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
+    """:func:`separable_ssim_sums` for a symmetric 11-tap window (the SSIM default σ = 1.5,
+    or an 11-px box),
     with the taps written out: each filtered value is accumulated in a register over its 11
     rows or columns (symmetric taps paired) instead of in a row buffer per tap, which halves
     the memory traffic; the filtering, the SSIM arithmetic (float32) and the float64 column
@@ -233,9 +211,9 @@ def coarse_scale_stats(x, y, g, levels, c1, c2, offset):
         if level > 0:
             px, py = avg_pool2(px), avg_pool2(py)
         if n == 11:
-            s, cs = gaussian11_ssim_sums(px, py, g, c1, c2, 1.0, offset)
+            s, cs = symmetric11_ssim_sums(px, py, g, c1, c2, 1.0, offset)
         else:
-            s, cs = gaussian_ssim_sums(px, py, g, c1, c2, 1.0, offset)
+            s, cs = separable_ssim_sums(px, py, g, c1, c2, 1.0, offset)
         m = (px.shape[0] - n + 1) * (px.shape[1] - n + 1)
         out[level, 0] = s / m
         out[level, 1] = cs / m

@@ -1,8 +1,8 @@
 """Full-reference fidelity: L1, PSNR, SSIM and MS-SSIM on RGB frames.
 
-Gaussian-window SSIM (and every MS-SSIM scale) runs as one compiled pass per channel that
-filters the moment maps row by row and never stores them (:mod:`._ssim_kernels`); the
-uniform window uses OpenCV's box filter. Both give scikit-image's value many times faster.
+SSIM (Gaussian or box window) and every MS-SSIM scale run as one compiled pass per channel
+that filters the moment maps row by row and never stores them (:mod:`._ssim_kernels`),
+which gives scikit-image's and pytorch-msssim's values many times faster.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from ..errors import MetricSkipped
 from ._frames import check_pair, unbatch
 from .chunk_memo import chunk_memo
 from ._ssim_kernels import coarse_scale_stats as _coarse_scale_stats
-from ._ssim_kernels import gaussian11_ssim_sums as _gaussian11_ssim_sums
-from ._ssim_kernels import gaussian_ssim_sums as _gaussian_ssim_sums
-from ._ssim_kernels import ssim_sums as _ssim_sums
+from ._ssim_kernels import symmetric11_ssim_sums as _symmetric11_ssim_sums
+from ._ssim_kernels import separable_ssim_sums as _separable_ssim_sums
 from .registry import POOLED_FRAMES, Metric, Variant, register
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -96,40 +95,20 @@ def gaussian_kernel(sigma: float, radius: int) -> np.ndarray:
     return k / k.sum()
 
 
-def _plane_stats(x: np.ndarray, y: np.ndarray, filt, crop: int, data_range: float, K1: float, K2: float,
-                 cov_norm: float = 1.0) -> tuple[float, float]:
-    """Mean SSIM and mean contrast-structure term of one channel pair (2-D uint8 or float).
-
-    Runs in float32 on values centred at 128 (OpenCV filters float32 about 10× faster than
-    float64); centring keeps the E[x²] − E[x]² cancellation small, and the result agrees with
-    scikit-image's float64 computation to about 2e-6.
-    """
-    a = cv2.subtract(x, 128.0, dtype=cv2.CV_32F)
-    b = cv2.subtract(y, 128.0, dtype=cv2.CV_32F)
-    h, w = a.shape
-    ux, uy = filt(a), filt(b)
-    # SSIM needs only the sum of the two second moments: one filter pass for both (linearity).
-    usq = filt(cv2.add(cv2.multiply(a, a), cv2.multiply(b, b)))
-    uxy = filt(cv2.multiply(a, b))
-    s_sum, cs_sum = _ssim_sums(ux, uy, usq, uxy, crop, (K1 * data_range) ** 2, (K2 * data_range) ** 2,
-                               cov_norm, 128.0)
-    n = (h - 2 * crop) * (w - 2 * crop)
-    return s_sum / n, cs_sum / n
-
-
-
-
-def _gaussian_plane_stats(x: np.ndarray, y: np.ndarray, g: np.ndarray, data_range: float, K1: float,
+def _separable_plane_stats(x: np.ndarray, y: np.ndarray, g: np.ndarray, data_range: float, K1: float,
                           K2: float, cov_norm: float = 1.0) -> tuple[float, float]:
     """Mean SSIM and mean contrast-structure term of one channel pair under the separable
-    window ``g`` (1-D weights), over the window-valid region — the region scikit-image
-    averages (it crops the filter's border) and pytorch-msssim filters.
+    window ``g`` (1-D weights: Gaussian, or 1/n each for the box), over the window-valid
+    region — the region scikit-image averages (it crops the filter's border) and
+    pytorch-msssim filters.
 
-    Float32 per pixel on values centred at 128, as :func:`_plane_stats`; the 11-tap window
+    Runs in float32 per pixel on values centred at 128 (float32 filtering is several times
+    faster than float64); centring keeps the E[x²] − E[x]² cancellation small, and the result
+    agrees with scikit-image's float64 computation to about 1e-6. The 11-tap window
     (σ = 1.5) has its own kernel with the taps unrolled.
     """
     c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
-    kernel = _gaussian11_ssim_sums if len(g) == 11 else _gaussian_ssim_sums
+    kernel = _symmetric11_ssim_sums if len(g) == 11 and np.array_equal(g, g[::-1]) else _separable_ssim_sums
     s_sum, cs_sum = kernel(x, y, g, c1, c2, cov_norm, 128.0)
     n = (x.shape[0] - len(g) + 1) * (x.shape[1] - len(g) + 1)
     return s_sum / n, cs_sum / n
@@ -201,22 +180,18 @@ def _ssim(pred, gt, *, data_range, window, win_size, sigma, sample_covariance, K
     if window == "gaussian":
         r = int(3.5 * sigma + 0.5)
         win_size, weights = 2 * r + 1, gaussian_kernel(sigma, r)
-    elif window != "uniform":
+    elif window == "uniform":
+        weights = np.full(win_size, 1.0 / win_size)
+    else:
         raise ValueError(f"window must be 'gaussian' or 'uniform'; got {window!r}")
     _check_window(p.shape, win_size)
     npix = win_size * win_size
     cov_norm = npix / (npix - 1) if sample_covariance else 1.0
-    crop = (win_size - 1) // 2  # scikit-image averages the map without this border
-
-    def stats(x, y):
-        if window == "gaussian":
-            return _gaussian_plane_stats(x, y, weights, data_range, K1, K2, cov_norm)
-        return _plane_stats(x, y, lambda z: cv2.blur(z, (win_size, win_size), borderType=cv2.BORDER_REFLECT),
-                            crop, data_range, K1, K2, cov_norm)
-
+    # scikit-image averages the map without the (win_size − 1) / 2 border: the valid region
     out = np.empty(len(p))
     for i in range(len(p)):
-        out[i] = np.mean([stats(x, y)[0] for x, y in zip(_planes(p[i]), _planes(g[i]))])
+        out[i] = np.mean([_separable_plane_stats(x, y, weights, data_range, K1, K2, cov_norm)[0]
+                          for x, y in zip(_planes(p[i]), _planes(g[i]))])
     return unbatch(out, single)
 
 
@@ -232,7 +207,7 @@ def gaussian_level0(p: np.ndarray, g: np.ndarray, *, sigma: float, radius: int, 
     out = np.empty((len(p), p.shape[-1], 2))
     for i in range(len(p)):
         for ch, (x, y) in enumerate(zip(_planes(p[i]), _planes(g[i]))):
-            out[i, ch] = _gaussian_plane_stats(x, y, weights, data_range, K1, K2)
+            out[i, ch] = _separable_plane_stats(x, y, weights, data_range, K1, K2)
     return out
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
