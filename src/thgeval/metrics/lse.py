@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import medfilt
 
 from ..errors import MetricSkipped
 
@@ -83,6 +82,8 @@ def sync_scores(lip: np.ndarray, aud: np.ndarray, vshift: int = VSHIFT) -> SyncS
     if len(lip) != len(aud) or len(lip) < 1:
         raise ValueError(f"need equal, non-zero numbers of lip and audio windows; got {len(lip)} and {len(aud)}")
     dists = shift_distances(lip, aud, vshift)
+    from scipy.signal import medfilt  # here: scipy.signal takes ~0.8 s to import, and every run loads this module
+
     curve = dists.mean(axis=0)
     idx = int(np.argmin(curve))
     med = float(np.median(curve))

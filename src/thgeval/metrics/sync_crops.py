@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy.signal import medfilt
 
 from ..errors import MetricSkipped
 
@@ -51,6 +50,7 @@ def crop_track(boxes: np.ndarray, median_kernel: int = 13) -> np.ndarray:
     cx = (b[:, 0] + b[:, 2]) / 2
     out = np.stack([s, cx, cy], axis=1)
     if median_kernel > 1:
+        from scipy.signal import medfilt  # lazily: scipy.signal is slow to import
         out = np.stack([medfilt(out[:, i], kernel_size=median_kernel) for i in range(3)], axis=1)
     return out
 
