@@ -38,6 +38,43 @@ def avg_pool2(x):
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _centred_moments(x, y, off):
+    """x − off, y − off, their squares' sum and their product, as float32 planes."""
+    h, w = x.shape
+    f = np.float32
+    a = np.empty((h, w), np.float32)
+    b = np.empty((h, w), np.float32)
+    sq = np.empty((h, w), np.float32)
+    pr = np.empty((h, w), np.float32)
+    for i in range(h):
+        for j in range(w):
+            u = f(x[i, j]) - off
+            v = f(y[i, j]) - off
+            a[i, j] = u
+            b[i, j] = v
+            sq[i, j] = u * u + v * v
+            pr[i, j] = u * v
+    return a, b, sq, pr
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_ssim_row(ha, hb, hq, hp, scale, off, k_cov, k_c1, k_c2, k_norm, cs_row, s_row, cs_col, s_col):
+    """One output row: window sums (times ``scale``) → SSIM and contrast-structure terms in
+    float32, added to the float64 column sums. Two loops, so each vectorises fully."""
+    two = np.float32(2.0)
+    for c in range(ha.shape[0]):
+        mx, my, mq, mp = ha[c] * scale, hb[c] * scale, hq[c] * scale, hp[c] * scale
+        cs = (k_cov * (mp - mx * my) + k_c2) / (k_norm * (mq - mx * mx - my * my) + k_c2)
+        sx, sy = mx + off, my + off
+        lum = (two * sx * sy + k_c1) / (sx * sx + sy * sy + k_c1)
+        cs_row[c] = cs
+        s_row[c] = lum * cs
+    for c in range(ha.shape[0]):
+        cs_col[c] += cs_row[c]
+        s_col[c] += s_row[c]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def separable_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
     """Sums of the SSIM map and of its contrast-structure map of two 2-D planes (any real
@@ -64,18 +101,7 @@ def separable_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
         # window means carry one rounding, as OpenCV's box filter gives scikit-image's.
         gf[:] = 1.0
         scale = f(g[0] * g[0])
-    a = np.empty((h, w), np.float32)
-    b = np.empty((h, w), np.float32)
-    sq = np.empty((h, w), np.float32)
-    pr = np.empty((h, w), np.float32)
-    for i in range(h):
-        for j in range(w):
-            u = f(x[i, j]) - off
-            v = f(y[i, j]) - off
-            a[i, j] = u
-            b[i, j] = v
-            sq[i, j] = u * u + v * v
-            pr[i, j] = u * v
+    a, b, sq, pr = _centred_moments(x, y, off)
     va = np.empty(w, np.float32)
     vb = np.empty(w, np.float32)
     vq = np.empty(w, np.float32)
@@ -84,9 +110,11 @@ def separable_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
     hb = np.empty(ow, np.float32)
     hq = np.empty(ow, np.float32)
     hp = np.empty(ow, np.float32)
+    cs_row = np.empty(ow, np.float32)
+    s_row = np.empty(ow, np.float32)
     s_col = np.zeros(ow, np.float64)
     cs_col = np.zeros(ow, np.float64)
-    k_cov, k_c1, k_c2, k_norm, two = f(2.0 * cov_norm), f(c1), f(c2), f(cov_norm), f(2.0)
+    k_cov, k_c1, k_c2, k_norm = f(2.0 * cov_norm), f(c1), f(c2), f(cov_norm)
     for r in range(oh):
         g0 = gf[0]
         for c in range(w):
@@ -113,15 +141,8 @@ def separable_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
                 hb[c] += gk * vb[c + k]
                 hq[c] += gk * vq[c + k]
                 hp[c] += gk * vp[c + k]
-        for c in range(ow):
-            mx, my, mq, mp = ha[c] * scale, hb[c] * scale, hq[c] * scale, hp[c] * scale
-            cs = (k_cov * (mp - mx * my) + k_c2) / (k_norm * (mq - mx * mx - my * my) + k_c2)
-            sx, sy = mx + off, my + off
-            lum = (two * sx * sy + k_c1) / (sx * sx + sy * sy + k_c1)
-            cs_col[c] += cs
-            s_col[c] += lum * cs
+        _add_ssim_row(ha, hb, hq, hp, scale, off, k_cov, k_c1, k_c2, k_norm, cs_row, s_row, cs_col, s_col)
     return s_col.sum(), cs_col.sum()
-
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -144,30 +165,17 @@ def _horizontal11(v, out, g0, g1, g2, g3, g4, g5):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def symmetric11_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
-    """:func:`separable_ssim_sums` for a symmetric 11-tap window (the SSIM default σ = 1.5,
-    or an 11-px box),
-    with the taps written out: each filtered value is accumulated in a register over its 11
-    rows or columns (symmetric taps paired) instead of in a row buffer per tap, which halves
-    the memory traffic; the filtering, the SSIM arithmetic (float32) and the float64 column
-    sums are separate loops so that each compiles to full-width SIMD code.
+    """:func:`separable_ssim_sums` for a symmetric 11-tap window (the SSIM default σ = 1.5, or
+    an 11-px box) with the taps written out: each filtered value is accumulated in a register
+    over its 11 rows or columns (symmetric taps paired) instead of in a row buffer per tap,
+    which halves the memory traffic.
     """
     h, w = x.shape
     oh, ow = h - 10, w - 10
     f = np.float32
     off = f(offset)
     g0, g1, g2, g3, g4, g5 = f(g[0]), f(g[1]), f(g[2]), f(g[3]), f(g[4]), f(g[5])
-    a = np.empty((h, w), np.float32)
-    b = np.empty((h, w), np.float32)
-    sq = np.empty((h, w), np.float32)
-    pr = np.empty((h, w), np.float32)
-    for i in range(h):
-        for j in range(w):
-            u = f(x[i, j]) - off
-            v = f(y[i, j]) - off
-            a[i, j] = u
-            b[i, j] = v
-            sq[i, j] = u * u + v * v
-            pr[i, j] = u * v
+    a, b, sq, pr = _centred_moments(x, y, off)
     va, vb, vq, vp = np.empty(w, np.float32), np.empty(w, np.float32), np.empty(w, np.float32), np.empty(w, np.float32)
     ha, hb, hq, hp = (np.empty(ow, np.float32), np.empty(ow, np.float32), np.empty(ow, np.float32),
                       np.empty(ow, np.float32))
@@ -175,7 +183,7 @@ def symmetric11_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
     s_row = np.empty(ow, np.float32)
     s_col = np.zeros(ow, np.float64)
     cs_col = np.zeros(ow, np.float64)
-    k_cov, k_c1, k_c2, k_norm, two = f(2.0 * cov_norm), f(c1), f(c2), f(cov_norm), f(2.0)
+    k_cov, k_c1, k_c2, k_norm = f(2.0 * cov_norm), f(c1), f(c2), f(cov_norm)
     for r in range(oh):
         _vertical11(a, r, va, g0, g1, g2, g3, g4, g5)
         _vertical11(b, r, vb, g0, g1, g2, g3, g4, g5)
@@ -185,16 +193,7 @@ def symmetric11_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
         _horizontal11(vb, hb, g0, g1, g2, g3, g4, g5)
         _horizontal11(vq, hq, g0, g1, g2, g3, g4, g5)
         _horizontal11(vp, hp, g0, g1, g2, g3, g4, g5)
-        for c in range(ow):
-            mx, my = ha[c], hb[c]
-            cs = (k_cov * (hp[c] - mx * my) + k_c2) / (k_norm * (hq[c] - mx * mx - my * my) + k_c2)
-            sx, sy = mx + off, my + off
-            lum = (two * sx * sy + k_c1) / (sx * sx + sy * sy + k_c1)
-            cs_row[c] = cs
-            s_row[c] = lum * cs
-        for c in range(ow):
-            cs_col[c] += cs_row[c]
-            s_col[c] += s_row[c]
+        _add_ssim_row(ha, hb, hq, hp, f(1.0), off, k_cov, k_c1, k_c2, k_norm, cs_row, s_row, cs_col, s_col)
     return s_col.sum(), cs_col.sum()
 
 
