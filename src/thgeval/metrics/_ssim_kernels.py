@@ -59,6 +59,12 @@ def _centred_moments(x, y, off):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _row_buffers(n):
+    """Four float32 row buffers of length n."""
+    return np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n, np.float32)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _add_ssim_row(ha, hb, hq, hp, scale, off, k_cov, k_c1, k_c2, k_norm, cs_row, s_row, cs_col, s_col):
     """One output row: window sums (times ``scale``) → SSIM and contrast-structure terms in
     float32, added to the float64 column sums. Two loops, so each vectorises fully."""
@@ -75,8 +81,51 @@ def _add_ssim_row(ha, hb, hq, hp, scale, off, k_cov, k_c1, k_c2, k_norm, cs_row,
         s_col[c] += s_row[c]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _vertical(p, r, out, g):
+    """Rows r..r+n−1 of plane ``p`` under the window ``g`` (n taps), into ``out``."""
+    g0 = g[0]
+    for c in range(out.shape[0]):
+        out[c] = g0 * p[r, c]
+    for k in range(1, g.shape[0]):
+        gk = g[k]
+        for c in range(out.shape[0]):
+            out[c] += gk * p[r + k, c]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _horizontal(v, out, g):
+    """Columns c..c+n−1 of row ``v`` under the window ``g``, for every c of ``out``."""
+    g0 = g[0]
+    for c in range(out.shape[0]):
+        out[c] = g0 * v[c]
+    for k in range(1, g.shape[0]):
+        gk = g[k]
+        for c in range(out.shape[0]):
+            out[c] += gk * v[c + k]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _vertical11(p, r, out, g0, g1, g2, g3, g4, g5):
+    """Rows r..r+10 of plane ``p`` under a symmetric 11-tap window, into ``out``: the taps
+    written out and paired, so each value is accumulated in a register."""
+    x0, x1, x2, x3, x4, x5 = p[r], p[r + 1], p[r + 2], p[r + 3], p[r + 4], p[r + 5]
+    x6, x7, x8, x9, x10 = p[r + 6], p[r + 7], p[r + 8], p[r + 9], p[r + 10]
+    for c in range(out.shape[0]):
+        out[c] = (g0 * (x0[c] + x10[c]) + g1 * (x1[c] + x9[c]) + g2 * (x2[c] + x8[c])
+                  + g3 * (x3[c] + x7[c]) + g4 * (x4[c] + x6[c]) + g5 * x5[c])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _horizontal11(v, out, g0, g1, g2, g3, g4, g5):
+    """Columns c..c+10 of row ``v`` under a symmetric 11-tap window, for every c of ``out``."""
+    for c in range(out.shape[0]):
+        out[c] = (g0 * (v[c] + v[c + 10]) + g1 * (v[c + 1] + v[c + 9]) + g2 * (v[c + 2] + v[c + 8])
+                  + g3 * (v[c + 3] + v[c + 7]) + g4 * (v[c + 4] + v[c + 6]) + g5 * v[c + 5])
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def separable_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
+def ssim_sums(x, y, g, c1, c2, cov_norm, offset):
     """Sums of the SSIM map and of its contrast-structure map of two 2-D planes (any real
     type, strided views too) under the separable window ``g``, over the window-valid region
     (the region scikit-image averages and pytorch-msssim filters): ((h−n+1)·(w−n+1) pixels).
@@ -84,9 +133,10 @@ def separable_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
     One pass that never writes a full filtered map: the centred planes and their products
     are made once, then each output row is filtered vertically into four row buffers and
     horizontally into four more, and its SSIM terms are added to per-column float64 sums —
-    every inner loop runs over contiguous columns, so it compiles to SIMD code. Float32 per
-    pixel, as pytorch-msssim computes it; values are centred at ``offset`` so that
-    E[x²] − E[x]² keeps its precision in float32.
+    every inner loop runs over contiguous columns, so it compiles to SIMD code. A symmetric
+    11-tap window (the default σ = 1.5) has its taps written out, which halves the memory
+    traffic. Float32 per pixel, as pytorch-msssim computes it; values are centred at
+    ``offset`` so that E[x²] − E[x]² keeps its precision in float32.
     """
     h, w = x.shape
     n = g.shape[0]
@@ -101,99 +151,36 @@ def separable_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
         # window means carry one rounding, as OpenCV's box filter gives scikit-image's.
         gf[:] = 1.0
         scale = f(g[0] * g[0])
+    eleven = n == 11 and np.all(gf == gf[::-1])
+    g0, g1, g2, g3, g4, g5 = (gf[0], gf[1], gf[2], gf[3], gf[4], gf[5]) if eleven else (f(0), f(0), f(0), f(0),
+                                                                                         f(0), f(0))
     a, b, sq, pr = _centred_moments(x, y, off)
-    va = np.empty(w, np.float32)
-    vb = np.empty(w, np.float32)
-    vq = np.empty(w, np.float32)
-    vp = np.empty(w, np.float32)
-    ha = np.empty(ow, np.float32)
-    hb = np.empty(ow, np.float32)
-    hq = np.empty(ow, np.float32)
-    hp = np.empty(ow, np.float32)
-    cs_row = np.empty(ow, np.float32)
-    s_row = np.empty(ow, np.float32)
+    va, vb, vq, vp = _row_buffers(w)  # vertical pass, then horizontal pass and SSIM terms
+    ha, hb, hq, hp = _row_buffers(ow)
+    cs_row, s_row, _, _ = _row_buffers(ow)
     s_col = np.zeros(ow, np.float64)
     cs_col = np.zeros(ow, np.float64)
     k_cov, k_c1, k_c2, k_norm = f(2.0 * cov_norm), f(c1), f(c2), f(cov_norm)
     for r in range(oh):
-        g0 = gf[0]
-        for c in range(w):
-            va[c] = g0 * a[r, c]
-            vb[c] = g0 * b[r, c]
-            vq[c] = g0 * sq[r, c]
-            vp[c] = g0 * pr[r, c]
-        for k in range(1, n):
-            gk = gf[k]
-            for c in range(w):
-                va[c] += gk * a[r + k, c]
-                vb[c] += gk * b[r + k, c]
-                vq[c] += gk * sq[r + k, c]
-                vp[c] += gk * pr[r + k, c]
-        for c in range(ow):
-            ha[c] = g0 * va[c]
-            hb[c] = g0 * vb[c]
-            hq[c] = g0 * vq[c]
-            hp[c] = g0 * vp[c]
-        for k in range(1, n):
-            gk = gf[k]
-            for c in range(ow):
-                ha[c] += gk * va[c + k]
-                hb[c] += gk * vb[c + k]
-                hq[c] += gk * vq[c + k]
-                hp[c] += gk * vp[c + k]
+        if eleven:
+            _vertical11(a, r, va, g0, g1, g2, g3, g4, g5)
+            _vertical11(b, r, vb, g0, g1, g2, g3, g4, g5)
+            _vertical11(sq, r, vq, g0, g1, g2, g3, g4, g5)
+            _vertical11(pr, r, vp, g0, g1, g2, g3, g4, g5)
+            _horizontal11(va, ha, g0, g1, g2, g3, g4, g5)
+            _horizontal11(vb, hb, g0, g1, g2, g3, g4, g5)
+            _horizontal11(vq, hq, g0, g1, g2, g3, g4, g5)
+            _horizontal11(vp, hp, g0, g1, g2, g3, g4, g5)
+        else:
+            _vertical(a, r, va, gf)
+            _vertical(b, r, vb, gf)
+            _vertical(sq, r, vq, gf)
+            _vertical(pr, r, vp, gf)
+            _horizontal(va, ha, gf)
+            _horizontal(vb, hb, gf)
+            _horizontal(vq, hq, gf)
+            _horizontal(vp, hp, gf)
         _add_ssim_row(ha, hb, hq, hp, scale, off, k_cov, k_c1, k_c2, k_norm, cs_row, s_row, cs_col, s_col)
-    return s_col.sum(), cs_col.sum()
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _vertical11(p, r, out, g0, g1, g2, g3, g4, g5):
-    """Rows r..r+10 of plane ``p`` under the symmetric 11-tap window, into ``out``."""
-    x0, x1, x2, x3, x4, x5 = p[r], p[r + 1], p[r + 2], p[r + 3], p[r + 4], p[r + 5]
-    x6, x7, x8, x9, x10 = p[r + 6], p[r + 7], p[r + 8], p[r + 9], p[r + 10]
-    for c in range(out.shape[0]):
-        out[c] = (g0 * (x0[c] + x10[c]) + g1 * (x1[c] + x9[c]) + g2 * (x2[c] + x8[c])
-                  + g3 * (x3[c] + x7[c]) + g4 * (x4[c] + x6[c]) + g5 * x5[c])
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _horizontal11(v, out, g0, g1, g2, g3, g4, g5):
-    """Columns c..c+10 of row ``v`` under the symmetric 11-tap window, for every c of ``out``."""
-    for c in range(out.shape[0]):
-        out[c] = (g0 * (v[c] + v[c + 10]) + g1 * (v[c + 1] + v[c + 9]) + g2 * (v[c + 2] + v[c + 8])
-                  + g3 * (v[c + 3] + v[c + 7]) + g4 * (v[c + 4] + v[c + 6]) + g5 * v[c + 5])
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def symmetric11_ssim_sums(x, y, g, c1, c2, cov_norm, offset):
-    """:func:`separable_ssim_sums` for a symmetric 11-tap window (the SSIM default σ = 1.5, or
-    an 11-px box) with the taps written out: each filtered value is accumulated in a register
-    over its 11 rows or columns (symmetric taps paired) instead of in a row buffer per tap,
-    which halves the memory traffic.
-    """
-    h, w = x.shape
-    oh, ow = h - 10, w - 10
-    f = np.float32
-    off = f(offset)
-    g0, g1, g2, g3, g4, g5 = f(g[0]), f(g[1]), f(g[2]), f(g[3]), f(g[4]), f(g[5])
-    a, b, sq, pr = _centred_moments(x, y, off)
-    va, vb, vq, vp = np.empty(w, np.float32), np.empty(w, np.float32), np.empty(w, np.float32), np.empty(w, np.float32)
-    ha, hb, hq, hp = (np.empty(ow, np.float32), np.empty(ow, np.float32), np.empty(ow, np.float32),
-                      np.empty(ow, np.float32))
-    cs_row = np.empty(ow, np.float32)
-    s_row = np.empty(ow, np.float32)
-    s_col = np.zeros(ow, np.float64)
-    cs_col = np.zeros(ow, np.float64)
-    k_cov, k_c1, k_c2, k_norm = f(2.0 * cov_norm), f(c1), f(c2), f(cov_norm)
-    for r in range(oh):
-        _vertical11(a, r, va, g0, g1, g2, g3, g4, g5)
-        _vertical11(b, r, vb, g0, g1, g2, g3, g4, g5)
-        _vertical11(sq, r, vq, g0, g1, g2, g3, g4, g5)
-        _vertical11(pr, r, vp, g0, g1, g2, g3, g4, g5)
-        _horizontal11(va, ha, g0, g1, g2, g3, g4, g5)
-        _horizontal11(vb, hb, g0, g1, g2, g3, g4, g5)
-        _horizontal11(vq, hq, g0, g1, g2, g3, g4, g5)
-        _horizontal11(vp, hp, g0, g1, g2, g3, g4, g5)
-        _add_ssim_row(ha, hb, hq, hp, f(1.0), off, k_cov, k_c1, k_c2, k_norm, cs_row, s_row, cs_col, s_col)
     return s_col.sum(), cs_col.sum()
 
 
@@ -209,10 +196,7 @@ def coarse_scale_stats(x, y, g, levels, c1, c2, offset):
     for level in range(levels - 1):
         if level > 0:
             px, py = avg_pool2(px), avg_pool2(py)
-        if n == 11:
-            s, cs = symmetric11_ssim_sums(px, py, g, c1, c2, 1.0, offset)
-        else:
-            s, cs = separable_ssim_sums(px, py, g, c1, c2, 1.0, offset)
+        s, cs = ssim_sums(px, py, g, c1, c2, 1.0, offset)
         m = (px.shape[0] - n + 1) * (px.shape[1] - n + 1)
         out[level, 0] = s / m
         out[level, 1] = cs / m
