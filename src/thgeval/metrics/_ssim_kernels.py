@@ -124,20 +124,10 @@ def _horizontal11(v, out, g0, g1, g2, g3, g4, g5):
                   + g3 * (v[c + 3] + v[c + 7]) + g4 * (v[c + 4] + v[c + 6]) + g5 * v[c + 5])
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def ssim_sums(x, y, g, c1, c2, cov_norm, offset):
-    """Sums of the SSIM map and of its contrast-structure map of two 2-D planes (any real
-    type, strided views too) under the separable window ``g``, over the window-valid region
-    (the region scikit-image averages and pytorch-msssim filters): ((h−n+1)·(w−n+1) pixels).
-
-    One pass that never writes a full filtered map: the centred planes and their products
-    are made once, then each output row is filtered vertically into four row buffers and
-    horizontally into four more, and its SSIM terms are added to per-column float64 sums —
-    every inner loop runs over contiguous columns, so it compiles to SIMD code. A symmetric
-    11-tap window (the default σ = 1.5) has its taps written out, which halves the memory
-    traffic. Float32 per pixel, as pytorch-msssim computes it; values are centred at
-    ``offset`` so that E[x²] − E[x]² keeps its precision in float32.
-    """
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _ssim_sums(x, y, g, c1, c2, cov_norm, offset, eleven):
+    """:func:`ssim_sums`; ``eleven`` (a constant where it is inlined) picks the written-out
+    11-tap filtering, so each copy's row loop has no branch."""
     h, w = x.shape
     n = g.shape[0]
     oh, ow = h - n + 1, w - n + 1
@@ -151,7 +141,6 @@ def ssim_sums(x, y, g, c1, c2, cov_norm, offset):
         # window means carry one rounding, as OpenCV's box filter gives scikit-image's.
         gf[:] = 1.0
         scale = f(g[0] * g[0])
-    eleven = n == 11 and np.all(gf == gf[::-1])
     g0, g1, g2, g3, g4, g5 = (gf[0], gf[1], gf[2], gf[3], gf[4], gf[5]) if eleven else (f(0), f(0), f(0), f(0),
                                                                                          f(0), f(0))
     a, b, sq, pr = _centred_moments(x, y, off)
@@ -182,6 +171,26 @@ def ssim_sums(x, y, g, c1, c2, cov_norm, offset):
             _horizontal(vp, hp, gf)
         _add_ssim_row(ha, hb, hq, hp, scale, off, k_cov, k_c1, k_c2, k_norm, cs_row, s_row, cs_col, s_col)
     return s_col.sum(), cs_col.sum()
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def ssim_sums(x, y, g, c1, c2, cov_norm, offset):
+    """Sums of the SSIM map and of its contrast-structure map of two 2-D planes (any real
+    type, strided views too) under the separable window ``g``, over the window-valid region
+    (the region scikit-image averages and pytorch-msssim filters): ((h−n+1)·(w−n+1) pixels).
+
+    One pass that never writes a full filtered map: the centred planes and their products
+    are made once, then each output row is filtered vertically into four row buffers and
+    horizontally into four more, and its SSIM terms are added to per-column float64 sums —
+    every inner loop runs over contiguous columns, so it compiles to SIMD code. A symmetric
+    11-tap window (the default σ = 1.5) has its taps written out, which halves the memory
+    traffic. Float32 per pixel, as pytorch-msssim computes it; values are centred at
+    ``offset`` so that E[x²] − E[x]² keeps its precision in float32.
+    """
+    n = g.shape[0]
+    if n == 11 and np.all(g == g[::-1]):
+        return _ssim_sums(x, y, g, c1, c2, cov_norm, offset, True)
+    return _ssim_sums(x, y, g, c1, c2, cov_norm, offset, False)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
