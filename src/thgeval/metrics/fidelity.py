@@ -283,11 +283,12 @@ def _ms_ssim(pred, gt, *, data_range, win_size, sigma, weights, K1, K2, level0=N
     out = np.empty(len(p))
     for i in range(len(p)):
         per_channel = []
-        for ch in range(p.shape[-1]):
+        # contiguous planes: pooling a strided channel of the interleaved frame costs more than the split
+        for ch, (x, y) in enumerate(zip(_planes(p[i]), _planes(g[i]))):
             if levels == 1:
                 terms = [finest[i, ch, 0]]
-            else:  # pooling works in float32 (PyTorch's avg_pool2d), here on the strided channel
-                coarse = _coarse_scale_stats(p[i, ..., ch], g[i, ..., ch], gauss, levels, c1, c2, 128.0)
+            else:  # pooling works in float32 (PyTorch's avg_pool2d)
+                coarse = _coarse_scale_stats(x, y, gauss, levels, c1, c2, 128.0)
                 terms = [finest[i, ch, 1], *coarse[:-1, 1], coarse[-1, 0]]
             per_channel.append(math.prod(max(t, 0.0) ** e for t, e in zip(terms, w)))
         out[i] = np.mean(per_channel)
