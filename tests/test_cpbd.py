@@ -147,3 +147,24 @@ def test_smoothing_equals_scipy_bit_for_bit(dtype):
         expected = ndi.gaussian_filter(image, 1.0, mode="constant", cval=0.0, truncate=4.0) / div
         got = _k.gaussian_zero(image, _gaussian_weights(1.0), div)
         assert got.dtype == dtype and np.array_equal(got, expected), shape
+
+
+def test_edge_direction_equals_the_reference_angle_rule():
+    """The ratio shortcut must classify exactly as the reference's atan2 → degrees → np.round
+    rule: on every half-integer gradient of 8-bit images (gx, gy in −127.5…127.5) and on
+    random float gradients within 1e-6 of the ±22.5° and ±157.5° boundaries."""
+    def reference(gx, gy):
+        angle = np.arctan2(gy, gx) * (180 / np.pi) if gx != 0 else 0.0
+        q = np.round(angle / 45)
+        return 1 if q == 0 else (-1 if q in (4, -4) else 0)
+
+    halves = np.arange(-255, 256) / 2.0
+    for gx in halves:
+        for gy in halves[::3]:
+            assert _k.edge_direction(gx, gy) == reference(gx, gy), (gx, gy)
+    rng = np.random.default_rng(5)
+    t = np.tan(np.deg2rad(22.5))
+    for _ in range(20000):
+        gx = rng.uniform(-200, 200)
+        gy = gx * t * (1 + rng.uniform(-1e-6, 1e-6)) * rng.choice([-1, 1])
+        assert _k.edge_direction(gx, gy) == reference(gx, gy), (gx, gy)

@@ -329,6 +329,26 @@ def _block_stats(image, edges, r0, c0, block):
 
 
 @njit(**_JIT)
+def edge_direction(gx, gy):
+    """Which edges python-cpbd measures: the gradient angle (``atan2(gy, gx)`` in degrees, 0
+    where gx is 0) rounded to a 45° step (``np.round``, half to even) is 0 → 1 (a rising row),
+    ±4 → −1 (falling), anything else → 0 (no width). ``atan2`` runs only near the ±22.5°
+    boundaries (tan 22.5° = 0.41421356…): elsewhere the ratio |gy|/|gx| decides, with a
+    margin (3e-5 relative) far above the rounding error of the reference's arithmetic."""
+    ay, ax = abs(gy), abs(gx)
+    if gx == 0:
+        return 1
+    if ay < 0.4142 * ax:
+        return 1 if gx > 0 else -1
+    if ay > 0.41422 * ax:
+        return 0
+    q = np.round(math.atan2(gy, gx) * (180 / np.pi) / 45)
+    if q == 0:
+        return 1
+    return -1 if q == 4 or q == -4 else 0
+
+
+@njit(**_JIT)
 def block_histogram(image, canny_edges, sobel_edges, block, min_edges, plateaus_right, max_steps,
                     bucket_low, bucket_high):
     """python-cpbd's histogram of blur-probability buckets over the edge blocks.
@@ -368,23 +388,10 @@ def block_histogram(image, canny_edges, sobel_edges, block, min_edges, plateaus_
                         continue
                     gx = (image[r, c + 1] - image[r, c - 1]) / 2.0
                     gy = (image[r + 1, c] - image[r - 1, c]) / 2.0
-                    # The angle's 45° step; atan2 only near the ±22.5° boundaries (tan 22.5° =
-                    # 0.41421356…): elsewhere the ratio decides with a margin far above its error.
-                    ay, ax = abs(gy), abs(gx)
-                    if gx == 0:
-                        q = 0.0
-                    elif ay < 0.4142 * ax:
-                        q = 0.0 if gx > 0 else 4.0
-                    elif ay > 0.41422 * ax:
+                    direction = edge_direction(gx, gy)
+                    if direction == 0:
                         continue
-                    else:
-                        q = np.round(math.atan2(gy, gx) * (180 / np.pi) / 45)
-                    if q == 0:
-                        rising = True
-                    elif q == 4 or q == -4:
-                        rising = False
-                    else:
-                        continue
+                    rising = direction > 0
                     left = min(_run(image, r, c - 1, -1, rising, False, max_steps), max_steps) + 1
                     right = min(_run(image, r, c + 2, 1, rising, plateaus_right and not rising, max_steps),
                                 max_steps) + 1
