@@ -125,8 +125,8 @@ def _horizontal11(v, out, g0, g1, g2, g3, g4, g5):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _ssim_sums(x, y, g, c1, c2, cov_norm, offset, eleven):
-    """:func:`ssim_sums`; ``eleven`` (a constant where it is inlined) picks the written-out
+def _ssim_means(x, y, g, c1, c2, cov_norm, offset, eleven):
+    """:func:`ssim_means`; ``eleven`` (a constant where it is inlined) picks the written-out
     11-tap filtering, so each copy's row loop has no branch."""
     h, w = x.shape
     n = g.shape[0]
@@ -170,12 +170,12 @@ def _ssim_sums(x, y, g, c1, c2, cov_norm, offset, eleven):
             _horizontal(vq, hq, gf)
             _horizontal(vp, hp, gf)
         _add_ssim_row(ha, hb, hq, hp, scale, off, k_cov, k_c1, k_c2, k_norm, cs_row, s_row, cs_col, s_col)
-    return s_col.sum(), cs_col.sum()
+    return s_col.sum() / (oh * ow), cs_col.sum() / (oh * ow)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def ssim_sums(x, y, g, c1, c2, cov_norm, offset):
-    """Sums of the SSIM map and of its contrast-structure map of two 2-D planes (any real
+def ssim_means(x, y, g, c1, c2, cov_norm, offset):
+    """Means of the SSIM map and of its contrast-structure map of two 2-D planes (any real
     type, strided views too) under the separable window ``g``, over the window-valid region
     (the region scikit-image averages and pytorch-msssim filters): ((h−n+1)·(w−n+1) pixels).
 
@@ -189,8 +189,8 @@ def ssim_sums(x, y, g, c1, c2, cov_norm, offset):
     """
     n = g.shape[0]
     if n == 11 and np.all(g == g[::-1]):
-        return _ssim_sums(x, y, g, c1, c2, cov_norm, offset, True)
-    return _ssim_sums(x, y, g, c1, c2, cov_norm, offset, False)
+        return _ssim_means(x, y, g, c1, c2, cov_norm, offset, True)
+    return _ssim_means(x, y, g, c1, c2, cov_norm, offset, False)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -199,14 +199,10 @@ def coarse_scale_stats(x, y, g, levels, c1, c2, offset):
     average-pooled (:func:`avg_pool2`), then its mean SSIM and mean contrast-structure term
     over the window-valid region; (levels − 1, 2) float64. One call per channel pair instead
     of a pooling and a filtering call per scale."""
-    n = g.shape[0]
     out = np.empty((levels - 1, 2))
     px, py = avg_pool2(x), avg_pool2(y)
     for level in range(levels - 1):
         if level > 0:
             px, py = avg_pool2(px), avg_pool2(py)
-        s, cs = ssim_sums(px, py, g, c1, c2, 1.0, offset)
-        m = (px.shape[0] - n + 1) * (px.shape[1] - n + 1)
-        out[level, 0] = s / m
-        out[level, 1] = cs / m
+        out[level, 0], out[level, 1] = ssim_means(px, py, g, c1, c2, 1.0, offset)
     return out

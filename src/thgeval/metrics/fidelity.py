@@ -17,7 +17,7 @@ from ..errors import MetricSkipped
 from ._frames import check_pair, unbatch
 from .chunk_memo import chunk_memo
 from ._ssim_kernels import coarse_scale_stats as _coarse_scale_stats
-from ._ssim_kernels import ssim_sums as _ssim_sums
+from ._ssim_kernels import ssim_means as _ssim_means
 from .registry import POOLED_FRAMES, Metric, Variant, register
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -105,10 +105,7 @@ def _separable_plane_stats(x: np.ndarray, y: np.ndarray, g: np.ndarray, data_ran
     faster than float64); centring keeps the E[x²] − E[x]² cancellation small, and the result
     agrees with scikit-image's float64 computation to about 1e-6.
     """
-    c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
-    s_sum, cs_sum = _ssim_sums(x, y, g, c1, c2, cov_norm, 128.0)
-    n = (x.shape[0] - len(g) + 1) * (x.shape[1] - len(g) + 1)
-    return s_sum / n, cs_sum / n
+    return _ssim_means(x, y, g, (K1 * data_range) ** 2, (K2 * data_range) ** 2, cov_norm, 128.0)
 
 
 def _check_window(shape, win_size: int) -> None:
