@@ -90,10 +90,11 @@ class ClipReader:
             yield np.stack(buf)
 
     def read_all(self) -> np.ndarray:
-        chunks = list(self.chunks())
-        if not chunks:
+        # one copy of the pixels (stacking chunks, then concatenating them, made two)
+        frames = list(self._frames())
+        if not frames:
             raise TruncatedClipError(self.path, "no frame could be decoded")
-        return np.concatenate(chunks)
+        return np.stack(frames)
 
     def _frames(self) -> Iterator[np.ndarray]:
         pcm: list[np.ndarray] = []
