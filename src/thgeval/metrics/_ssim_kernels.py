@@ -193,16 +193,59 @@ def ssim_means(x, y, g, c1, c2, cov_norm, offset):
     return _ssim_means(x, y, g, c1, c2, cov_norm, offset, False)
 
 
+@njit(cache=True, nogil=True)
+def avg_pool2_channels(frame):
+    """:func:`avg_pool2` of every channel of an H×W×C frame: (C, H', W') float32, the same
+    bits. Three-channel frames with even sides are pooled in one pass over the interleaved
+    pixels (no channel split: about a fifth of splitting then pooling)."""
+    h, w, nc = frame.shape
+    if nc != 3 or h % 2 or w % 2:
+        first = avg_pool2(frame[:, :, 0])
+        out = np.empty((nc, first.shape[0], first.shape[1]), np.float32)
+        out[0] = first
+        for ch in range(1, nc):
+            out[ch] = avg_pool2(frame[:, :, ch])
+        return out
+    oh, ow = h // 2, w // 2
+    out = np.empty((3, oh, ow), np.float32)
+    f, quarter = np.float32, np.float32(0.25)
+    rows = frame.reshape(h, w * 3)
+    for i in range(oh):
+        top, bottom = rows[2 * i], rows[2 * i + 1]
+        o0, o1, o2 = out[0, i], out[1, i], out[2, i]
+        for j in range(ow):
+            b = 6 * j  # channel c of the 2×2 cell: top[b + c], bottom[b + c], top[b + 3 + c], bottom[b + 3 + c]
+            o0[j] = quarter * (((f(top[b]) + f(bottom[b])) + f(top[b + 3])) + f(bottom[b + 3]))
+            o1[j] = quarter * (((f(top[b + 1]) + f(bottom[b + 1])) + f(top[b + 4])) + f(bottom[b + 4]))
+            o2[j] = quarter * (((f(top[b + 2]) + f(bottom[b + 2])) + f(top[b + 5])) + f(bottom[b + 5]))
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _coarse_from_scale1(px, py, g, levels, c1, c2, offset):
+    out = np.empty((levels - 1, 2))
+    for level in range(levels - 1):
+        if level > 0:
+            px, py = avg_pool2(px), avg_pool2(py)
+        out[level, 0], out[level, 1] = ssim_means(px, py, g, c1, c2, 1.0, offset)
+    return out
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def coarse_scale_stats(x, y, g, levels, c1, c2, offset):
     """MS-SSIM's scales 1 … levels−1 of one channel pair: each the previous one 2×2
     average-pooled (:func:`avg_pool2`), then its mean SSIM and mean contrast-structure term
     over the window-valid region; (levels − 1, 2) float64. One call per channel pair instead
     of a pooling and a filtering call per scale."""
-    out = np.empty((levels - 1, 2))
-    px, py = avg_pool2(x), avg_pool2(y)
-    for level in range(levels - 1):
-        if level > 0:
-            px, py = avg_pool2(px), avg_pool2(py)
-        out[level, 0], out[level, 1] = ssim_means(px, py, g, c1, c2, 1.0, offset)
+    return _coarse_from_scale1(avg_pool2(x), avg_pool2(y), g, levels, c1, c2, offset)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def coarse_scale_stats_frames(x, y, g, levels, c1, c2, offset):
+    """:func:`coarse_scale_stats` of every channel pair of two H×W×C frames: (C, levels − 1, 2),
+    the first pooling reading the interleaved frames (:func:`avg_pool2_channels`)."""
+    px, py = avg_pool2_channels(x), avg_pool2_channels(y)
+    out = np.empty((px.shape[0], levels - 1, 2))
+    for ch in range(px.shape[0]):
+        out[ch] = _coarse_from_scale1(px[ch], py[ch], g, levels, c1, c2, offset)
     return out

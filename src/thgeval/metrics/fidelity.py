@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import MetricSkipped
 from ._frames import check_pair, unbatch
 from .chunk_memo import chunk_memo
-from ._ssim_kernels import coarse_scale_stats as _coarse_scale_stats
+from ._ssim_kernels import coarse_scale_stats_frames as _coarse_scale_stats_frames
 from ._ssim_kernels import ssim_means as _ssim_means
 from .registry import POOLED_FRAMES, Metric, Variant, register
 
@@ -279,16 +279,13 @@ def _ms_ssim(pred, gt, *, data_range, win_size, sigma, weights, K1, K2, level0=N
     finest = (level0 or gaussian_level0)(p, g, sigma=sigma, radius=r, data_range=data_range, K1=K1, K2=K2)
     out = np.empty(len(p))
     for i in range(len(p)):
-        per_channel = []
-        # contiguous planes: pooling a strided channel of the interleaved frame costs more than the split
-        for ch, (x, y) in enumerate(zip(_planes(p[i]), _planes(g[i]))):
-            if levels == 1:
-                terms = [finest[i, ch, 0]]
-            else:  # pooling works in float32 (PyTorch's avg_pool2d)
-                coarse = _coarse_scale_stats(x, y, gauss, levels, c1, c2, 128.0)
-                terms = [finest[i, ch, 1], *coarse[:-1, 1], coarse[-1, 0]]
-            per_channel.append(math.prod(max(t, 0.0) ** e for t, e in zip(terms, w)))
-        out[i] = np.mean(per_channel)
+        if levels == 1:
+            terms = finest[i, :, :1]
+        else:  # pooling works in float32 (PyTorch's avg_pool2d), from the interleaved frames
+            coarse = _coarse_scale_stats_frames(np.ascontiguousarray(p[i]), np.ascontiguousarray(g[i]), gauss,
+                                                levels, c1, c2, 128.0)
+            terms = np.concatenate([finest[i, :, 1:2], coarse[:, :-1, 1], coarse[:, -1:, 0]], axis=1)
+        out[i] = np.mean([math.prod(max(t, 0.0) ** e for t, e in zip(row, w)) for row in terms.tolist()])
     return unbatch(out, single)
 
 
