@@ -135,8 +135,8 @@ def test_chen2018_params_each_matter():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_smoothing_equals_scipy_bit_for_bit(dtype):
-    """Canny's smoothing (zero padding, divided by the smoothed ones-mask) equals SciPy's
-    gaussian_filter then the division, in the image's type — on the written-out σ = 1 path
+    """Canny's smoothing (zero padding, divided by the smoothed ones-mask, itself smoothed
+    here) equals SciPy's gaussian_filter then the division, in the image's type — on the written-out σ = 1 path
     (interior rows) and the general one (rows near the border, images shorter than 9)."""
     from scipy import ndimage as ndi
 
@@ -144,6 +144,9 @@ def test_smoothing_equals_scipy_bit_for_bit(dtype):
     for shape in [(288, 360), (9, 12), (7, 5), (3, 40), (1, 1)]:
         image = (rng.random(shape) * 255).astype(dtype)
         div = _bleed_over(shape, 1.0, dtype)
+        ones = np.ones(shape, dtype)
+        assert np.array_equal(div, ndi.gaussian_filter(ones, 1.0, mode="constant", cval=0.0, truncate=4.0)
+                              + np.finfo(dtype).eps), shape
         expected = ndi.gaussian_filter(image, 1.0, mode="constant", cval=0.0, truncate=4.0) / div
         got = _k.gaussian_zero(image, _gaussian_weights(1.0), div)
         assert got.dtype == dtype and np.array_equal(got, expected), shape
@@ -168,3 +171,48 @@ def test_edge_direction_equals_the_reference_angle_rule():
         gx = rng.uniform(-200, 200)
         gy = gx * t * (1 + rng.uniform(-1e-6, 1e-6)) * rng.choice([-1, 1])
         assert _k.edge_direction(gx, gy) == reference(gx, gy), (gx, gy)
+
+
+def _ramps() -> list[np.ndarray]:
+    """Grey images whose rows climb strictly for up to 215 columns with one jump (over two
+    columns, so that thinning keeps one edge pixel): Marziliano runs past 64 (a mask word) and
+    past the reference's 101-step cap, falling ones (mirrored), a plateau inside the run, and
+    every fifth row halved so that edges have other angles."""
+    out = []
+    x = np.arange(216)
+    for jump in (30, 70, 120, 180):
+        f = np.tile(np.clip(x + 25 * (x >= jump) + 15 * (x >= jump + 1), 0, 255).astype(np.uint8), (130, 1))
+        f[::5] //= 2
+        p = f.copy()
+        p[:, 100:104] = p[:, 100:101]
+        out += [f, f[:, ::-1].copy(), p, p[:, ::-1].copy()]
+    out.append(np.random.default_rng(5).integers(0, 256, (140, 200)).astype(np.uint8))
+    return out
+
+
+def test_edge_widths_equal_the_reference_walk():
+    """The bit-mask run lengths give python-cpbd's own ``marziliano_method`` widths: with a
+    bucket table that keeps widths apart (width // 2), the histogram over the edge blocks equals
+    the one made from the reference's width map — on long runs (capped at 101 steps a side)
+    and plateaus."""
+    ref = pytest.importorskip("cpbd.compute")
+    import sys
+
+    ref = sys.modules["cpbd.compute"]  # the package's __init__ rebinds the name to its function
+    table = np.minimum(np.arange(2 * 101 + 1) // 2, 100)
+    widest = 0
+    for image in _ramps():
+        g = image.astype(np.float64)
+        canny_edges, sobel_edges = ref.canny(g), ref.sobel(g)
+        widths = ref.marziliano_method(sobel_edges, g)
+        expected = np.zeros(101, np.int64)
+        for by in range(g.shape[0] // 64):
+            for bx in range(g.shape[1] // 64):
+                rows, cols = slice(64 * by, 64 * by + 64), slice(64 * bx, 64 * bx + 64)
+                if ref.is_edge_block(canny_edges[rows, cols], ref.THRESHOLD):
+                    w = widths[rows, cols]
+                    np.add.at(expected, table[w[w != 0].astype(int)], 1)
+                    widest = max(widest, int(w.max()))
+        got, _ = _k.block_histogram(g, canny(g), sobel_edges.astype(bool), 64, 9, False, 100, table, table)
+        assert np.array_equal(got, expected)
+    assert widest >= 190  # the long runs were measured (at most 2 · 101)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
@@ -290,42 +291,60 @@ def thin_vertical_edges(s, threshold, thinning):
 
 
 @njit(**_JIT)
-def _run(image, r, start, direction, rising, or_equal, max_steps):
-    """Consecutive monotone steps from column ``start`` going ``direction``, at most
-    ``max_steps + 1``; the step into column j compares columns j−1 and j (j ≥ 1)."""
-    w = image.shape[1]
-    n = 0
-    for k in range(max_steps + 1):
-        col = start + direction * k
-        if col < 1 or col >= w:
-            break
-        a, b = image[r, col - 1], image[r, col]
-        if rising:
-            ok = a < b
-        elif or_equal:
-            ok = a >= b
-        else:
-            ok = a > b
-        if not ok:
-            break
-        n += 1
-    return n
-
-
-@njit(cache=True, nogil=True, error_model="numpy", fastmath={"nnan", "ninf"})
 def _block_stats(image, edges, r0, c0, block):
-    """Edge count, minimum and maximum of one block. ``nnan``/``ninf`` only let the min/max
-    reductions vectorise: intensities are finite, and min/max are exact in any order."""
-    n = 0
-    lo, hi = image[r0, c0], image[r0, c0]
+    """Canny edge count, minimum and maximum of one block: per-column running counts, minima
+    and maxima over the rows (element-wise, so each loop vectorises), then reduced (min/max are
+    exact in any order; intensities are finite)."""
+    lo, hi = image[r0, c0:c0 + block].copy(), image[r0, c0:c0 + block].copy()
+    count = np.zeros(block, np.int32)
     for r in range(r0, r0 + block):
-        row, e = image[r], edges[r]
-        for c in range(c0, c0 + block):
-            n += np.int64(e[c])
-            v = row[c]
-            lo = min(lo, v)
-            hi = max(hi, v)
-    return n, lo, hi
+        row = image[r, c0:c0 + block]
+        for c in range(block):
+            lo[c] = min(lo[c], row[c])
+            hi[c] = max(hi[c], row[c])
+    for r in range(r0, r0 + block):
+        e = edges[r, c0:c0 + block]
+        for c in range(block):
+            count[c] += e[c]
+    return np.int64(count.sum()), lo.min(), hi.max()
+
+
+@njit(**_JIT, inline="always")
+def _pack_bits(flags, bits):
+    """Bytes that are 0 or 1, eight to a uint64 of ``flags``, to bits, eight to a byte of
+    ``bits`` (little-endian: byte i of a word becomes bit i)."""
+    for i in range(flags.shape[0]):
+        bits[i] = np.uint8((flags[i] * np.uint64(0x0102040810204080)) >> np.uint64(56))
+
+
+@njit(**_JIT, inline="always")
+def _ones_down(mask, p, cap):
+    """Consecutive set bits of ``mask`` (uint64 words) at positions p, p−1, …, at most ``cap``;
+    position 63 and below are never set, so the count stops before word 0."""
+    n = 0
+    while True:
+        k, b = p >> 6, np.uint64(p & 63)
+        window = (mask[k] << (np.uint64(63) - b)) | ((mask[k - 1] >> np.uint64(1)) >> b)  # bit 63 is p
+        ones = leading_zeros(~window)
+        n += ones
+        if ones < 64 or n >= cap:
+            return min(n, cap)
+        p -= 64
+
+
+@njit(**_JIT, inline="always")
+def _ones_up(mask, p, cap):
+    """Consecutive set bits of ``mask`` at positions p, p+1, …, at most ``cap`` (the mask has
+    clear words past its last set bit)."""
+    n = 0
+    while True:
+        k, b = p >> 6, np.uint64(p & 63)
+        window = (mask[k] >> b) | ((mask[k + 1] << np.uint64(1)) << (np.uint64(63) - b))  # bit 0 is p
+        ones = trailing_zeros(~window)
+        n += ones
+        if ones < 64 or n >= cap:
+            return min(n, cap)
+        p += 64
 
 
 @njit(**_JIT)
@@ -361,6 +380,11 @@ def block_histogram(image, canny_edges, sobel_edges, block, min_edges, plateaus_
     ``max_steps`` + 1; its bucket comes from ``bucket_low`` (block contrast ≤ 50) or
     ``bucket_high``. Returns (histogram of 101 buckets, whether any interior Sobel edge pixel
     of the image has a nonzero angle).
+
+    The reference walks pixel by pixel from each edge; here each row's steps (rising, falling,
+    and falling-or-flat) and its edge pixels are bit masks, built with vectorised compares,
+    so a run length is a count of leading or trailing ones and the edge pixels are visited by
+    their set bits. Column c is bit c + 64 of a row's mask.
     """
     h, w = image.shape
     hist = np.zeros(101, np.int64)
@@ -375,25 +399,60 @@ def block_histogram(image, canny_edges, sobel_edges, block, min_edges, plateaus_
                     break
         if any_angle:
             break
-    for by in range(h // block):
-        for bx in range(w // block):
-            r0, c0 = by * block, bx * block
-            n, lo, hi = _block_stats(image, canny_edges, r0, c0, block)
-            if n < min_edges:
-                continue
-            table = bucket_low if np.int64(hi - lo) <= 50 else bucket_high
-            for r in range(max(r0, 1), min(r0 + block, h - 1)):
-                for c in range(max(c0, 1), min(c0 + block, w - 1)):
-                    if not sobel_edges[r, c]:
-                        continue
-                    gx = (image[r, c + 1] - image[r, c - 1]) / 2.0
-                    gy = (image[r + 1, c] - image[r - 1, c]) / 2.0
-                    direction = edge_direction(gx, gy)
-                    if direction == 0:
-                        continue
-                    rising = direction > 0
-                    left = min(_run(image, r, c - 1, -1, rising, False, max_steps), max_steps) + 1
-                    right = min(_run(image, r, c + 2, 1, rising, plateaus_right and not rising, max_steps),
-                                max_steps) + 1
-                    hist[table[left + right]] += 1
+    nby, nbx = h // block, w // block
+    edge_block = np.zeros((nby, nbx), np.bool_)
+    low_contrast = np.zeros((nby, nbx), np.bool_)
+    for by in range(nby):
+        for bx in range(nbx):
+            n, lo, hi = _block_stats(image, canny_edges, by * block, bx * block, block)
+            edge_block[by, bx] = n >= min_edges
+            low_contrast[by, bx] = np.int64(hi - lo) <= 50
+    words = (w + 64) // 64 + 2  # a clear word before column 0 and after the last column
+    flags = np.zeros((4, 8 * words), np.uint64)  # 0/1 bytes: rising, falling, falling-or-flat, edge
+    masks = np.zeros((4, words), np.uint64)
+    rise_f, fall_f, flat_f, edge_f = (flags[0].view(np.uint8), flags[1].view(np.uint8), flags[2].view(np.uint8),
+                                      flags[3].view(np.uint8))
+    rise, fall, fall_or_flat, edge = masks[0], masks[1], masks[2], masks[3]
+    cap = max_steps + 1  # the reference's walk takes at most max_steps + 1 steps
+    for by in range(nby):
+        if not edge_block[by].any():
+            continue
+        for r in range(max(by * block, 1), min(by * block + block, h - 1)):
+            x, s = image[r], sobel_edges[r]
+            for c in range(1, w):  # the step into column c
+                rise_f[64 + c] = x[c - 1] < x[c]
+                fall_f[64 + c] = x[c - 1] > x[c]
+            for c in range(1, w - 1):  # interior edge pixels only
+                edge_f[64 + c] = s[c]
+            _pack_bits(flags[0], rise.view(np.uint8))
+            _pack_bits(flags[1], fall.view(np.uint8))
+            _pack_bits(flags[3], edge.view(np.uint8))
+            if plateaus_right:
+                for c in range(1, w):
+                    flat_f[64 + c] = x[c - 1] >= x[c]
+                _pack_bits(flags[2], fall_or_flat.view(np.uint8))
+            right_fall = fall_or_flat if plateaus_right else fall
+            for bx in range(nbx):
+                if not edge_block[by, bx]:
+                    continue
+                table = bucket_low if low_contrast[by, bx] else bucket_high
+                first, last = 64 + max(bx * block, 1), 64 + min(bx * block + block, w - 1) - 1
+                for k in range(first >> 6, (last >> 6) + 1):
+                    todo = edge[k]
+                    if k == first >> 6:
+                        todo &= ~np.uint64(0) << np.uint64(first & 63)
+                    if k == last >> 6:
+                        todo &= ~np.uint64(0) >> np.uint64(63 - (last & 63))
+                    while todo:
+                        c = 64 * k + trailing_zeros(todo) - 64
+                        todo &= todo - np.uint64(1)
+                        direction = edge_direction((x[c + 1] - x[c - 1]) / 2.0, (image[r + 1, c] - image[r - 1, c]) / 2.0)
+                        if direction == 0:
+                            continue
+                        # left: steps into columns c−1, c−2, …; right: into c+2, c+3, … (as the reference)
+                        if direction > 0:
+                            left, right = _ones_down(rise, c + 63, cap), _ones_up(rise, c + 66, cap)
+                        else:
+                            left, right = _ones_down(fall, c + 63, cap), _ones_up(right_fall, c + 66, cap)
+                        hist[table[min(left, max_steps) + min(right, max_steps) + 2]] += 1
     return hist, any_angle
