@@ -24,7 +24,7 @@ import pytest
 
 from thgeval.metrics import cpbd, resolve
 from thgeval.metrics import _cpbd_kernels as _k
-from thgeval.metrics.sharpness import _bleed_over, _gaussian_weights, canny, luma_pil
+from thgeval.metrics.sharpness import _bleed_over, _canny_inputs, _edge_blocks, _gaussian_weights, canny, luma_pil
 
 from _frames_util import decode, still
 
@@ -206,13 +206,51 @@ def test_edge_widths_equal_the_reference_walk():
         canny_edges, sobel_edges = ref.canny(g), ref.sobel(g)
         widths = ref.marziliano_method(sobel_edges, g)
         expected = np.zeros(101, np.int64)
-        for by in range(g.shape[0] // 64):
-            for bx in range(g.shape[1] // 64):
-                rows, cols = slice(64 * by, 64 * by + 64), slice(64 * bx, 64 * bx + 64)
-                if ref.is_edge_block(canny_edges[rows, cols], ref.THRESHOLD):
-                    w = widths[rows, cols]
-                    np.add.at(expected, table[w[w != 0].astype(int)], 1)
-                    widest = max(widest, int(w.max()))
-        got, _ = _k.block_histogram(g, canny(g), sobel_edges.astype(bool), 64, 9, False, 100, table, table)
+        edge_block = np.zeros((g.shape[0] // 64, g.shape[1] // 64), bool)
+        for by, bx in np.ndindex(*edge_block.shape):
+            rows, cols = slice(64 * by, 64 * by + 64), slice(64 * bx, 64 * bx + 64)
+            if ref.is_edge_block(canny_edges[rows, cols], ref.THRESHOLD):
+                edge_block[by, bx] = True
+                w = widths[rows, cols]
+                np.add.at(expected, table[w[w != 0].astype(int)], 1)
+                widest = max(widest, int(w.max()))
+        got, _ = _k.block_histogram(g, edge_block, sobel_edges.astype(bool), 64, False, 100, table, table)
         assert np.array_equal(got, expected)
     assert widest >= 190  # the long runs were measured (at most 2 · 101)
+
+
+def _blocks_by_count(image: np.ndarray, min_edges: int = 9) -> np.ndarray:
+    return _k.block_edge_counts(canny(image), 64) >= min_edges
+
+
+@pytest.mark.media
+def test_edge_blocks_equal_canny_counts(real_frames):
+    """The edge-block decision from a few rows of strong pixels equals counting the edges of
+    the full Canny: on real frames (float64 and ATVGnet's float32), on blurred and flat ones
+    and synthetic ramps (where few or no blocks are proven and the full Canny decides), and
+    every proven block really holds enough edges."""
+    rng = np.random.default_rng(11)
+    images = [luma_pil(f).astype(np.float64) for f in real_frames]
+    images += [cv2.GaussianBlur(g, (0, 0), s) for g in images[::4] for s in (2.0, 6.0)]
+    images += [r.astype(np.float64) for r in _ramps()]
+    images += [np.full((130, 200), 80.0), np.zeros((64, 64)), rng.normal(128, 0.05, (200, 260))]
+    proven_some = proven_none = 0
+    for g in images:
+        for x in (g, g.astype(np.float32)):
+            expected = _blocks_by_count(x)
+            image, fw, bleed, low, high = _canny_inputs(x, 1.0, 0.1, 0.2)
+            proven = _k.proven_edge_blocks(image, fw, bleed, low, high, 64, 9)
+            assert not np.any(proven & ~expected)  # sound: a proven block is an edge block
+            assert np.array_equal(_edge_blocks(x, 9), expected)
+            proven_some += proven.all()
+            proven_none += expected.any() and not proven.all()
+    assert proven_some > len(real_frames) and proven_none > 0  # both paths ran
+
+
+def test_proven_edge_blocks_need_the_strong_count():
+    """With more edges asked than a block row can show, nothing is proven (the count is over
+    strong pixels of the block only), and with one asked, every block with a strong pixel is."""
+    g = luma_pil(np.random.default_rng(2).integers(0, 256, (192, 256, 3), dtype=np.uint8)).astype(np.float64)
+    image, fw, bleed, low, high = _canny_inputs(g, 1.0, 0.1, 0.2)
+    assert not _k.proven_edge_blocks(image, fw, bleed, low, high, 64, 64 * 64 + 1).any()
+    assert _k.proven_edge_blocks(image, fw, bleed, low, high, 64, 1).all()

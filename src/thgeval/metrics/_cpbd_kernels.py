@@ -32,88 +32,152 @@ def luma_pil(rgb, out):
     return out
 
 
-@njit(**_JIT)
-def _correlate_rows_zero(src, out, fw):
-    """SciPy's symmetric ``correlate1d`` along axis 0 with zero padding: per output,
-    ``x[0]·w[0]`` then ``(x[−k] + x[k])·w[k]`` from the outermost tap inwards, in double,
-    stored in ``out``'s type. (A tap outside the image adds ``(0 + x)·w``, which is ``x·w``.)
-    Loops run tap-outer, column-inner so they vectorise; each output sees the same sequence."""
+@njit(**_JIT, inline="always")
+def _smooth_vertical_row(src, i, o, fw, acc):
+    """Row ``i`` of SciPy's symmetric ``correlate1d`` along axis 0 with zero padding, into
+    ``o`` (rounded to its type): per output ``x[0]·w[0]`` then ``(x[−k] + x[k])·w[k]`` from the
+    outermost tap inwards, in double. (A tap outside the image adds ``(0 + x)·w``, which is
+    ``x·w``.) Tap-outer, column-inner loops, so they vectorise; each output sees the same
+    sequence."""
     h, w = src.shape
     r = fw.shape[0] // 2
-    acc = np.empty(w, np.float64)
-    for i in range(h):
-        if r == 4 and 4 <= i < h - 4:  # σ = 1 (Canny's default), interior row: taps written out
-            f0, f1, f2, f3, f4 = fw[0], fw[1], fw[2], fw[3], fw[4]
-            m4, m3, m2, m1, x0 = src[i - 4], src[i - 3], src[i - 2], src[i - 1], src[i]
-            p1, p2, p3, p4, o = src[i + 1], src[i + 2], src[i + 3], src[i + 4], out[i]
+    if r == 4 and 4 <= i < h - 4:  # σ = 1 (Canny's default), interior row: taps written out
+        f0, f1, f2, f3, f4 = fw[0], fw[1], fw[2], fw[3], fw[4]
+        m4, m3, m2, m1, x0 = src[i - 4], src[i - 3], src[i - 2], src[i - 1], src[i]
+        p1, p2, p3, p4 = src[i + 1], src[i + 2], src[i + 3], src[i + 4]
+        for c in range(w):
+            o[c] = ((((np.float64(x0[c]) * f4 + (np.float64(m4[c]) + np.float64(p4[c])) * f0)
+                      + (np.float64(m3[c]) + np.float64(p3[c])) * f1)
+                     + (np.float64(m2[c]) + np.float64(p2[c])) * f2)
+                    + (np.float64(m1[c]) + np.float64(p1[c])) * f3)
+        return
+    for c in range(w):
+        acc[c] = np.float64(src[i, c]) * fw[r]
+    for k in range(r, 0, -1):
+        wk = fw[r - k]
+        if i - k >= 0 and i + k < h:
             for c in range(w):
-                o[c] = ((((np.float64(x0[c]) * f4 + (np.float64(m4[c]) + np.float64(p4[c])) * f0)
-                          + (np.float64(m3[c]) + np.float64(p3[c])) * f1)
-                         + (np.float64(m2[c]) + np.float64(p2[c])) * f2)
-                        + (np.float64(m1[c]) + np.float64(p1[c])) * f3)
-            continue
-        for c in range(w):
-            acc[c] = np.float64(src[i, c]) * fw[r]
-        for k in range(r, 0, -1):
-            wk = fw[r - k]
-            if i - k >= 0 and i + k < h:
-                for c in range(w):
-                    acc[c] += (np.float64(src[i - k, c]) + np.float64(src[i + k, c])) * wk
-            elif i - k >= 0:
-                for c in range(w):
-                    acc[c] += np.float64(src[i - k, c]) * wk
-            elif i + k < h:
-                for c in range(w):
-                    acc[c] += np.float64(src[i + k, c]) * wk
-            else:
-                for c in range(w):
-                    acc[c] += 0.0 * wk
-        for c in range(w):
-            out[i, c] = acc[c]
-
-
-@njit(**_JIT)
-def _correlate_cols_zero(src, out, fw, divisor):
-    """The same along axis 1; each output (rounded to ``out``'s type) is then divided by
-    ``divisor`` in that type, as a separate ``out / divisor`` would."""
-    h, w = src.shape
-    r = fw.shape[0] // 2
-    line = np.zeros(w + 2 * r, np.float64)  # one row with r zeros on each side
-    acc = np.empty(w, np.float64)
-    for i in range(h):
-        for c in range(w):
-            line[r + c] = src[i, c]
-        o, d = out[i], divisor[i]
-        if r == 4:  # σ = 1: taps written out, in the same order
-            f0, f1, f2, f3, f4 = fw[0], fw[1], fw[2], fw[3], fw[4]
+                acc[c] += (np.float64(src[i - k, c]) + np.float64(src[i + k, c])) * wk
+        elif i - k >= 0:
             for c in range(w):
-                o[c] = ((((line[c + 4] * f4 + (line[c] + line[c + 8]) * f0)
-                          + (line[c + 1] + line[c + 7]) * f1)
-                         + (line[c + 2] + line[c + 6]) * f2)
-                        + (line[c + 3] + line[c + 5]) * f3)
+                acc[c] += np.float64(src[i - k, c]) * wk
+        elif i + k < h:
+            for c in range(w):
+                acc[c] += np.float64(src[i + k, c]) * wk
         else:
             for c in range(w):
-                acc[c] = line[r + c] * fw[r]
-            for k in range(r, 0, -1):
-                wk = fw[r - k]
-                for c in range(w):
-                    acc[c] += (line[r + c - k] + line[r + c + k]) * wk
-            for c in range(w):
-                o[c] = acc[c]
+                acc[c] += 0.0 * wk
+    for c in range(w):
+        o[c] = acc[c]
+
+
+@njit(**_JIT, inline="always")
+def _smooth_horizontal_row(src, o, fw, d, line, acc):
+    """The same along the row ``src``; each output (rounded to ``o``'s type) is then divided by
+    ``d`` in that type, as a separate ``out / divisor`` would. ``line`` holds the row with r
+    zeros on each side (the zeros are never written)."""
+    w = src.shape[0]
+    r = fw.shape[0] // 2
+    for c in range(w):
+        line[r + c] = src[c]
+    if r == 4:  # σ = 1: taps written out, in the same order
+        f0, f1, f2, f3, f4 = fw[0], fw[1], fw[2], fw[3], fw[4]
         for c in range(w):
-            o[c] = o[c] / d[c]
+            o[c] = ((((line[c + 4] * f4 + (line[c] + line[c + 8]) * f0)
+                      + (line[c + 1] + line[c + 7]) * f1)
+                     + (line[c + 2] + line[c + 6]) * f2)
+                    + (line[c + 3] + line[c + 5]) * f3)
+    else:
+        for c in range(w):
+            acc[c] = line[r + c] * fw[r]
+        for k in range(r, 0, -1):
+            wk = fw[r - k]
+            for c in range(w):
+                acc[c] += (line[r + c - k] + line[r + c + k]) * wk
+        for c in range(w):
+            o[c] = acc[c]
+    for c in range(w):
+        o[c] = o[c] / d[c]
+
+
+@njit(**_JIT, inline="always")
+def _smooth_row(image, i, fw, divisor, tmp, line, acc, o):
+    """Row ``i`` of :func:`gaussian_zero` into ``o``: axis 0, rounded to the image's type in
+    ``tmp``, then axis 1 and the division."""
+    _smooth_vertical_row(image, i, tmp, fw, acc)
+    _smooth_horizontal_row(tmp, o, fw, divisor[i], line, acc)
 
 
 @njit(**_JIT)
 def gaussian_zero(image, fw, divisor):
     """``ndi.gaussian_filter(image, σ, mode="constant", cval=0) / divisor`` with the 1-D weights
     ``fw`` (symmetric), axis 0 then axis 1, each pass rounded to the image's type, then the
-    division in that type (``divisor`` of the image's shape and type)."""
-    tmp = np.empty_like(image)
-    _correlate_rows_zero(image, tmp, fw)
+    division in that type (``divisor`` of the image's shape and type); row by row."""
+    h, w = image.shape
+    r = fw.shape[0] // 2
     out = np.empty_like(image)
-    _correlate_cols_zero(tmp, out, fw, divisor)
+    tmp = np.empty(w, image.dtype)
+    line = np.zeros(w + 2 * r, np.float64)
+    acc = np.empty(w, np.float64)
+    for i in range(h):
+        _smooth_row(image, i, fw, divisor, tmp, line, acc, out[i])
     return out
+
+
+@njit(**_JIT, inline="always")
+def _column_differences(x, e):
+    """[-1, 0, 1] along the row ``x`` in its type, widened, the ends clamped."""
+    w = x.shape[0]
+    for c in range(1, w - 1):
+        e[c] = np.float64(x[c + 1] - x[c - 1])
+    e[0] = np.float64(x[min(1, w - 1)] - x[0])
+    e[w - 1] = np.float64(x[w - 1] - x[max(w - 2, 0)])
+
+
+@njit(**_JIT, inline="always")
+def _gradient_row(up, mid, dn, d, e, irow, jrow, mrow):
+    """scikit-image's Sobel gradients of one row (``up``/``dn``: the rows above and below,
+    the image's edge row repeated at its border): [-1, 0, 1] across rows then [1, 2, 1]
+    across columns, and the reverse, summed in double and rounded to the row type; then the
+    magnitude in that type. ``d``: w + 2 scratch; ``e``: 3 × w scratch."""
+    w = mid.shape[0]
+    for c in range(w):
+        d[c + 1] = np.float64(dn[c] - up[c])
+    d[0], d[w + 1] = d[1], d[w]
+    for c in range(w):
+        irow[c] = 2.0 * d[c + 1] + (d[c] + d[c + 2])
+    _column_differences(up, e[0])
+    _column_differences(mid, e[1])
+    _column_differences(dn, e[2])
+    for c in range(w):
+        jrow[c] = 2.0 * e[1, c] + (e[0, c] + e[2, c])
+    for c in range(w):
+        a, b = irow[c], jrow[c]
+        mrow[c] = np.sqrt(a * a + b * b)
+
+
+@njit(**_JIT, inline="always")
+def _suppress_row(up, mid, dn, irow, jrow, krow, low):
+    """Bilinear non-maximum suppression of one row's interior pixels at least ``low`` (``up``,
+    ``mid``, ``dn``: magnitudes of the rows above, at and below); ``krow``'s ends are left as
+    they are. Branch-free (selects over unconditional loads), so the loop vectorises."""
+    for c in range(1, mid.shape[0] - 1):
+        m = mid[c]
+        i, j = irow[c], jrow[c]
+        north, south, east, west = up[c], dn[c], mid[c + 1], mid[c - 1]
+        ne, nw_, se, sw = up[c + 1], up[c - 1], dn[c + 1], dn[c - 1]
+        ai, aj = abs(i), abs(j)
+        same = (i <= 0) == (j <= 0)
+        mostly_j = (ai < aj) | (same & (ai == aj))
+        wt = (ai if mostly_j else aj) / (aj if mostly_j else ai)
+        n11 = east if mostly_j else (south if same else north)
+        n21 = west if mostly_j else (north if same else south)
+        n12 = se if same else ne
+        n22 = nw_ if same else sw
+        # Cython there: n·w in the image's type, (1.0 − w) and the rest in double
+        rest = 1.0 - np.float64(wt)
+        krow[c] = ((m >= low) & (np.float64(n12 * wt) + n11 * rest <= m)
+                   & (np.float64(n22 * wt) + n21 * rest <= m))
 
 
 @njit(**_JIT)
@@ -134,45 +198,10 @@ def sobel_nms(smoothed, low, high):
     d = np.empty(w + 2, np.float64)  # row differences, one clamped column on each side
     e = np.empty((3, w), np.float64)  # column differences of the rows above, at and below
     for r in range(h):
-        ru, rd = max(r - 1, 0), min(r + 1, h - 1)
-        # [-1, 0, 1] across rows in the image's type, widened; then [1, 2, 1] across columns
-        for c in range(w):
-            d[c + 1] = np.float64(x[rd, c] - x[ru, c])
-        d[0], d[w + 1] = d[1], d[w]
-        for c in range(w):
-            isob[r, c] = 2.0 * d[c + 1] + (d[c] + d[c + 2])
-        for k, rr in enumerate((ru, r, rd)):
-            for c in range(1, w - 1):
-                e[k, c] = np.float64(x[rr, c + 1] - x[rr, c - 1])
-            e[k, 0] = np.float64(x[rr, min(1, w - 1)] - x[rr, 0])
-            e[k, w - 1] = np.float64(x[rr, w - 1] - x[rr, max(w - 2, 0)])
-        for c in range(w):
-            jsob[r, c] = 2.0 * e[1, c] + (e[0, c] + e[2, c])
-        for c in range(w):
-            a, b = isob[r, c], jsob[r, c]
-            mag[r, c] = np.sqrt(a * a + b * b)
+        _gradient_row(x[max(r - 1, 0)], x[r], x[min(r + 1, h - 1)], d, e, isob[r], jsob[r], mag[r])
     keep = np.zeros((h, w), np.bool_)
     for r in range(1, h - 1):
-        # Branch-free (selects over unconditional loads, row views) so the loop vectorises.
-        up, mid, dn = mag[r - 1], mag[r], mag[r + 1]
-        irow, jrow, krow = isob[r], jsob[r], keep[r]
-        for c in range(1, w - 1):
-            m = mid[c]
-            i, j = irow[c], jrow[c]
-            north, south, east, west = up[c], dn[c], mid[c + 1], mid[c - 1]
-            ne, nw_, se, sw = up[c + 1], up[c - 1], dn[c + 1], dn[c - 1]
-            ai, aj = abs(i), abs(j)
-            same = (i <= 0) == (j <= 0)
-            mostly_j = (ai < aj) | (same & (ai == aj))
-            wt = (ai if mostly_j else aj) / (aj if mostly_j else ai)
-            n11 = east if mostly_j else (south if same else north)
-            n21 = west if mostly_j else (north if same else south)
-            n12 = se if same else ne
-            n22 = nw_ if same else sw
-            # Cython there: n·w in the image's type, (1.0 − w) and the rest in double
-            rest = 1.0 - np.float64(wt)
-            krow[c] = ((m >= low) & (np.float64(n12 * wt) + n11 * rest <= m)
-                       & (np.float64(n22 * wt) + n21 * rest <= m))
+        _suppress_row(mag[r - 1], mag[r], mag[r + 1], isob[r], jsob[r], keep[r], low)
     strong, any_weak = _strong(keep, mag, high)
     return keep, strong, any_weak
 
@@ -191,6 +220,82 @@ def _strong(keep, mag, high):
             strong[r, c] = s
             n_weak += np.int64(k) - np.int64(s)
     return strong, n_weak > 0
+
+
+@njit(**_JIT)
+def proven_edge_blocks(image, fw, divisor, low, high, block, min_edges):
+    """Blocks shown to hold at least ``min_edges`` Canny edges without running Canny on the
+    whole image: (h // block, w // block) bool.
+
+    A strong pixel (a suppression survivor with magnitude ≥ ``high``) is always a Canny edge —
+    hysteresis keeps every component that holds one — and whether a pixel is strong depends
+    only on its 13×13 neighbourhood. So each block row is smoothed, differentiated and
+    suppressed row by row, with the same arithmetic as :func:`gaussian_zero` and
+    :func:`sobel_nms`, only until every block of the row has ``min_edges`` strong pixels;
+    on real frames that is a few rows of 64 (thresholds of 0.1 / 0.2 grey levels are low). A
+    block left unproven may still be an edge block: the caller then counts the edges of
+    the whole Canny (weak pixels joined to strong ones count too).
+    """
+    h, w = image.shape
+    nby, nbx = h // block, w // block
+    proven = np.zeros((nby, nbx), np.bool_)
+    r = fw.shape[0] // 2
+    smooth = np.empty((4, w), image.dtype)  # rings, indexed by image row % 4 and % 3
+    grad_i = np.empty((3, w), image.dtype)
+    grad_j = np.empty((3, w), image.dtype)
+    mag = np.empty((3, w), image.dtype)
+    keep = np.zeros(w, np.bool_)  # its ends (the image border) are never candidates
+    tmp = np.empty(w, image.dtype)
+    line = np.zeros(w + 2 * r, np.float64)
+    acc = np.empty(w, np.float64)
+    d = np.empty(w + 2, np.float64)
+    e = np.empty((3, w), np.float64)
+    count = np.zeros(nbx, np.int64)
+    for by in range(nby):
+        count[:] = 0
+        first, stop = max(by * block, 1), min(by * block + block, h - 1)  # rows to suppress
+        next_smooth, next_grad = max(first - 2, 0), first - 1
+        for row in range(first, stop):
+            while next_grad <= row + 1:  # gradients of rows row − 1 … row + 1
+                q = next_grad
+                while next_smooth <= min(q + 1, h - 1):
+                    _smooth_row(image, next_smooth, fw, divisor, tmp, line, acc, smooth[next_smooth % 4])
+                    next_smooth += 1
+                _gradient_row(smooth[max(q - 1, 0) % 4], smooth[q % 4], smooth[min(q + 1, h - 1) % 4], d, e,
+                              grad_i[q % 3], grad_j[q % 3], mag[q % 3])
+                next_grad += 1
+            m = mag[row % 3]
+            _suppress_row(mag[(row - 1) % 3], m, mag[(row + 1) % 3], grad_i[row % 3], grad_j[row % 3], keep, low)
+            done = True
+            for bx in range(nbx):
+                n = 0
+                for c in range(bx * block, bx * block + block):
+                    n += keep[c] & (m[c] >= high)
+                count[bx] += n
+                done &= count[bx] >= min_edges
+            if done:
+                break
+        for bx in range(nbx):
+            proven[by, bx] = count[bx] >= min_edges
+    return proven
+
+
+@njit(**_JIT)
+def block_edge_counts(edges, block):
+    """Edge pixels of every full ``block``×``block`` tile (per-column sums, so it vectorises)."""
+    h, w = edges.shape
+    nby, nbx = h // block, w // block
+    out = np.zeros((nby, nbx), np.int64)
+    cols = np.zeros(nbx * block, np.int32)
+    for by in range(nby):
+        cols[:] = 0
+        for r in range(by * block, by * block + block):
+            e = edges[r]
+            for c in range(nbx * block):
+                cols[c] += e[c]
+        for bx in range(nbx):
+            out[by, bx] = cols[bx * block:bx * block + block].sum()
+    return out
 
 
 @njit(**_JIT)
@@ -291,22 +396,17 @@ def thin_vertical_edges(s, threshold, thinning):
 
 
 @njit(**_JIT)
-def _block_stats(image, edges, r0, c0, block):
-    """Canny edge count, minimum and maximum of one block: per-column running counts, minima
-    and maxima over the rows (element-wise, so each loop vectorises), then reduced (min/max are
-    exact in any order; intensities are finite)."""
+def _block_range(image, r0, c0, block):
+    """Minimum and maximum of one block: per-column running minima and maxima over the rows
+    (element-wise, so the loop vectorises), then reduced (exact in any order; intensities are
+    finite)."""
     lo, hi = image[r0, c0:c0 + block].copy(), image[r0, c0:c0 + block].copy()
-    count = np.zeros(block, np.int32)
     for r in range(r0, r0 + block):
         row = image[r, c0:c0 + block]
         for c in range(block):
             lo[c] = min(lo[c], row[c])
             hi[c] = max(hi[c], row[c])
-    for r in range(r0, r0 + block):
-        e = edges[r, c0:c0 + block]
-        for c in range(block):
-            count[c] += e[c]
-    return np.int64(count.sum()), lo.min(), hi.max()
+    return lo.min(), hi.max()
 
 
 @njit(**_JIT, inline="always")
@@ -368,12 +468,11 @@ def edge_direction(gx, gy):
 
 
 @njit(**_JIT)
-def block_histogram(image, canny_edges, sobel_edges, block, min_edges, plateaus_right, max_steps,
-                    bucket_low, bucket_high):
+def block_histogram(image, edge_block, sobel_edges, block, plateaus_right, max_steps, bucket_low, bucket_high):
     """python-cpbd's histogram of blur-probability buckets over the edge blocks.
 
-    Blocks are the full ``block``×``block`` tiles from the top left; an edge block has at least
-    ``min_edges`` Canny edges. In an edge block every interior Sobel edge pixel whose gradient
+    Blocks are the full ``block``×``block`` tiles from the top left; ``edge_block`` says which
+    hold enough Canny edges (:func:`proven_edge_blocks`, :func:`block_edge_counts`). In an edge block every interior Sobel edge pixel whose gradient
     angle (``atan2`` of ``np.gradient``'s central differences, 0 where the horizontal one is 0)
     quantises to 0 (rising rows) or ±4 (falling, in steps of 45°) gets a Marziliano width: steps
     of strictly monotone intensity to the left plus to the right, each capped at
@@ -400,13 +499,12 @@ def block_histogram(image, canny_edges, sobel_edges, block, min_edges, plateaus_
         if any_angle:
             break
     nby, nbx = h // block, w // block
-    edge_block = np.zeros((nby, nbx), np.bool_)
     low_contrast = np.zeros((nby, nbx), np.bool_)
     for by in range(nby):
         for bx in range(nbx):
-            n, lo, hi = _block_stats(image, canny_edges, by * block, bx * block, block)
-            edge_block[by, bx] = n >= min_edges
-            low_contrast[by, bx] = np.int64(hi - lo) <= 50
+            if edge_block[by, bx]:
+                lo, hi = _block_range(image, by * block, bx * block, block)
+                low_contrast[by, bx] = np.int64(hi - lo) <= 50
     words = (w + 64) // 64 + 2  # a clear word before column 0 and after the last column
     flags = np.zeros((4, 8 * words), np.uint64)  # 0/1 bytes: rising, falling, falling-or-flat, edge
     masks = np.zeros((4, words), np.uint64)

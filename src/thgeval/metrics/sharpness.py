@@ -55,14 +55,32 @@ def canny(image: np.ndarray, sigma: float = 1.0, low: float = 0.1, high: float =
     bilinear non-maximum suppression, and hysteresis over 8-connected components. The
     thresholds are absolute (scikit-image's defaults for float input).
     """
-    dtype = np.float32 if image.dtype == np.float32 else np.float64
-    image = np.ascontiguousarray(image, dtype=dtype)
-    smoothed = _k.gaussian_zero(image, _gaussian_weights(float(sigma)), _bleed_over(image.shape, sigma, dtype))
-    # The low threshold is a C float in the reference; the high one is compared in the image's type.
-    low_mask, strong, any_weak = _k.sobel_nms(smoothed, np.float32(low), dtype(high))
+    image, fw, bleed, low_t, high_t = _canny_inputs(image, sigma, low, high)
+    smoothed = _k.gaussian_zero(image, fw, bleed)
+    low_mask, strong, any_weak = _k.sobel_nms(smoothed, low_t, high_t)
     if not any_weak:
         return low_mask  # every candidate is strong: hysteresis keeps them all
     return _k.hysteresis(low_mask, strong)
+
+
+def _canny_inputs(image, sigma, low, high):
+    """The image (contiguous, float32 kept, anything else float64), the smoothing weights, the
+    border renormalisation, and the thresholds as scikit-image compares them: the low one is
+    a C float there, the high one is compared in the image's type."""
+    dtype = np.float32 if image.dtype == np.float32 else np.float64
+    image = np.ascontiguousarray(image, dtype=dtype)
+    return image, _gaussian_weights(float(sigma)), _bleed_over(image.shape, sigma, dtype), np.float32(low), dtype(high)
+
+
+def _edge_blocks(image: np.ndarray, min_edges: int) -> np.ndarray:
+    """Which full blocks hold at least ``min_edges`` Canny edges (:func:`canny`'s), deciding
+    most from a few rows of strong pixels; Canny on the whole image only when some block is
+    left unproven."""
+    image, fw, bleed, low, high = _canny_inputs(image, 1.0, 0.1, 0.2)
+    proven = _k.proven_edge_blocks(image, fw, bleed, low, high, BLOCK, min_edges)
+    if proven.all():
+        return proven
+    return _k.block_edge_counts(canny(image), BLOCK) >= min_edges
 
 
 def _octave_sobel_edges(image: np.ndarray, threshold: float | None = None, thinning: bool = True) -> np.ndarray:
@@ -105,10 +123,11 @@ def cpbd_gray(image: np.ndarray, *, sobel_threshold: float | None = None, thinni
     nby, nbx = h // BLOCK, w // BLOCK
     if nby == 0 or nbx == 0 or h < 3 or w < 3:
         return 0.0  # no full 64×64 block: the reference returns 0
-    edges = canny(image.astype(np.float32) if canny_float32 else image)
+    edge_blocks = _edge_blocks(image.astype(np.float32) if canny_float32 else image,
+                               int(BLOCK * BLOCK * EDGE_BLOCK_SHARE) + 1)
     hist, any_edge_angle = _k.block_histogram(
-        image, edges, _octave_sobel_edges(image, sobel_threshold, thinning), BLOCK,
-        int(BLOCK * BLOCK * EDGE_BLOCK_SHARE) + 1, plateaus_right, MAX_STEPS, _bucket_table(5), _bucket_table(3))
+        image, edge_blocks, _octave_sobel_edges(image, sobel_threshold, thinning), BLOCK, plateaus_right, MAX_STEPS,
+        _bucket_table(5), _bucket_table(3))
     if angle_check and not any_edge_angle and not _any_angle(image):
         return 0.0  # the reference measures no widths when no pixel has a nonzero angle
     total = hist.sum()
