@@ -228,9 +228,10 @@ def test_edge_blocks_equal_canny_counts(real_frames):
     """The edge-block decision from a few rows of strong pixels equals counting the edges of
     the full Canny: on real frames (float64 and ATVGnet's float32), on blurred and flat ones
     and synthetic ramps (where few or no blocks are proven and the full Canny decides), and
-    every proven block really holds enough edges."""
+    from 8-bit luma read in either type; every proven block really holds enough edges."""
     rng = np.random.default_rng(11)
-    images = [luma_pil(f).astype(np.float64) for f in real_frames]
+    lumas = [luma_pil(f) for f in real_frames]
+    images = [g.astype(np.float64) for g in lumas]
     images += [cv2.GaussianBlur(g, (0, 0), s) for g in images[::4] for s in (2.0, 6.0)]
     images += [r.astype(np.float64) for r in _ramps()]
     images += [np.full((130, 200), 80.0), np.zeros((64, 64)), rng.normal(128, 0.05, (200, 260))]
@@ -241,9 +242,12 @@ def test_edge_blocks_equal_canny_counts(real_frames):
             image, fw, bleed, low, high = _canny_inputs(x, 1.0, 0.1, 0.2)
             proven = _k.proven_edge_blocks(image, fw, bleed, low, high, 64, 9)
             assert not np.any(proven & ~expected)  # sound: a proven block is an edge block
-            assert np.array_equal(_edge_blocks(x, 9), expected)
+            assert np.array_equal(_edge_blocks(x, 9, x.dtype.type), expected)
             proven_some += proven.all()
             proven_none += expected.any() and not proven.all()
+    for g in lumas:  # 8-bit luma read as float64 / float32: the same decisions as the float image
+        for dtype in (np.float64, np.float32):
+            assert np.array_equal(_edge_blocks(g, 9, dtype), _blocks_by_count(g.astype(dtype)))
     assert proven_some > len(real_frames) and proven_none > 0  # both paths ran
 
 
@@ -254,3 +258,17 @@ def test_proven_edge_blocks_need_the_strong_count():
     image, fw, bleed, low, high = _canny_inputs(g, 1.0, 0.1, 0.2)
     assert not _k.proven_edge_blocks(image, fw, bleed, low, high, 64, 64 * 64 + 1).any()
     assert _k.proven_edge_blocks(image, fw, bleed, low, high, 64, 1).all()
+
+
+@pytest.mark.media
+def test_8bit_and_float_paths_agree(real_frames):
+    """CPBD of 8-bit luma (integer Sobel, Canny and widths read from the 8-bit values) equals
+    CPBD of the same luma as float64, bit for bit, with python-cpbd's and ATVGnet's settings."""
+    from thgeval.metrics.sharpness import cpbd_gray
+
+    chen = dict(sobel_threshold=4.0, thinning=False, sharp_bins=63, plateaus_right=True, angle_check=False,
+                canny_float32=True)
+    for f in real_frames[::2]:
+        g = luma_pil(f)
+        for kw in ({}, chen):
+            assert cpbd_gray(g, **kw) == cpbd_gray(g.astype(np.float64), **kw)

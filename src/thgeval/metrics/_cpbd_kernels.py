@@ -240,12 +240,13 @@ def proven_edge_blocks(image, fw, divisor, low, high, block, min_edges):
     nby, nbx = h // block, w // block
     proven = np.zeros((nby, nbx), np.bool_)
     r = fw.shape[0] // 2
-    smooth = np.empty((4, w), image.dtype)  # rings, indexed by image row % 4 and % 3
-    grad_i = np.empty((3, w), image.dtype)
-    grad_j = np.empty((3, w), image.dtype)
-    mag = np.empty((3, w), image.dtype)
+    dtype = divisor.dtype  # Canny's type (the image may be its 8-bit source: the same values)
+    smooth = np.empty((4, w), dtype)  # rings, indexed by image row % 4 and % 3
+    grad_i = np.empty((3, w), dtype)
+    grad_j = np.empty((3, w), dtype)
+    mag = np.empty((3, w), dtype)
     keep = np.zeros(w, np.bool_)  # its ends (the image border) are never candidates
-    tmp = np.empty(w, image.dtype)
+    tmp = np.empty(w, dtype)
     line = np.zeros(w + 2 * r, np.float64)
     acc = np.empty(w, np.float64)
     d = np.empty(w + 2, np.float64)
@@ -367,12 +368,38 @@ def vertical_sobel_squared(image):
 
 
 @njit(**_JIT)
+def vertical_sobel8_squared(image):
+    """:func:`vertical_sobel_squared` of an 8-bit image in integers: (8 × response)², that is
+    64 × the references' squares, exactly (int32), and its exact sum (int64)."""
+    h, w = image.shape
+    s = np.empty((h, w), np.int32)
+    col_sums = np.zeros(w, np.int64)
+    i32 = np.int32
+    for r in range(h):
+        ru, rd = max(r - 1, 0), min(r + 1, h - 1)
+        up, mid, dn, out = image[ru], image[r], image[rd], s[r]
+        for c in (0, w - 1):  # reflected columns
+            cl, cr = max(c - 1, 0), min(c + 1, w - 1)
+            v = i32((i32(up[cr]) - i32(up[cl])) + i32(2) * (i32(mid[cr]) - i32(mid[cl])) + (i32(dn[cr]) - i32(dn[cl])))
+            out[c] = v * v
+        for c in range(1, w - 1):
+            v = i32((i32(up[c + 1]) - i32(up[c - 1])) + i32(2) * (i32(mid[c + 1]) - i32(mid[c - 1]))
+                    + (i32(dn[c + 1]) - i32(dn[c - 1])))
+            out[c] = v * v
+        for c in range(w):
+            col_sums[c] += out[c]
+    return s, col_sums.sum()
+
+
+@njit(**_JIT)
 def thin_vertical_edges(s, threshold, thinning):
     """python-cpbd's ``marziliano`` edge map: squared response above ``threshold``, then (with
-    ``thinning``) only pixels above both neighbours horizontally or vertically, zero outside."""
+    ``thinning``) only pixels above both neighbours horizontally or vertically, zero outside.
+    ``s`` float64 (:func:`vertical_sobel_squared`) or int32 (:func:`vertical_sobel8_squared`,
+    with the threshold times 64: the same comparisons, exactly)."""
     h, w = s.shape
-    zero = 0.0
-    t = np.empty((h + 2, w + 2), np.float64)  # the thresholded response in a ring of zeros
+    t = np.empty((h + 2, w + 2), s.dtype)  # the thresholded response in a ring of zeros
+    zero = t.dtype.type(0)
     t[0, :] = zero
     t[h + 1, :] = zero
     for r in range(h):
@@ -491,8 +518,8 @@ def block_histogram(image, edge_block, sobel_edges, block, plateaus_right, max_s
     for r in range(1, h - 1):
         for c in range(1, w - 1):
             if sobel_edges[r, c]:
-                gx = (image[r, c + 1] - image[r, c - 1]) / 2.0
-                gy = (image[r + 1, c] - image[r - 1, c]) / 2.0
+                gx = (np.float64(image[r, c + 1]) - np.float64(image[r, c - 1])) / 2.0
+                gy = (np.float64(image[r + 1, c]) - np.float64(image[r - 1, c])) / 2.0
                 if gx != 0 and (gy != 0 or gx < 0):
                     any_angle = True
                     break
@@ -504,7 +531,7 @@ def block_histogram(image, edge_block, sobel_edges, block, plateaus_right, max_s
         for bx in range(nbx):
             if edge_block[by, bx]:
                 lo, hi = _block_range(image, by * block, bx * block, block)
-                low_contrast[by, bx] = np.int64(hi - lo) <= 50
+                low_contrast[by, bx] = np.int64(np.float64(hi) - np.float64(lo)) <= 50
     words = (w + 64) // 64 + 2  # a clear word before column 0 and after the last column
     flags = np.zeros((4, 8 * words), np.uint64)  # 0/1 bytes: rising, falling, falling-or-flat, edge
     masks = np.zeros((4, words), np.uint64)
@@ -544,7 +571,8 @@ def block_histogram(image, edge_block, sobel_edges, block, plateaus_right, max_s
                     while todo:
                         c = 64 * k + trailing_zeros(todo) - 64
                         todo &= todo - np.uint64(1)
-                        direction = edge_direction((x[c + 1] - x[c - 1]) / 2.0, (image[r + 1, c] - image[r - 1, c]) / 2.0)
+                        direction = edge_direction((np.float64(x[c + 1]) - np.float64(x[c - 1])) / 2.0,
+                                                   (np.float64(image[r + 1, c]) - np.float64(image[r - 1, c])) / 2.0)
                         if direction == 0:
                             continue
                         # left: steps into columns c−1, c−2, …; right: into c+2, c+3, … (as the reference)

@@ -64,23 +64,30 @@ def canny(image: np.ndarray, sigma: float = 1.0, low: float = 0.1, high: float =
 
 
 def _canny_inputs(image, sigma, low, high):
-    """The image (contiguous, float32 kept, anything else float64), the smoothing weights, the
-    border renormalisation, and the thresholds as scikit-image compares them: the low one is
-    a C float there, the high one is compared in the image's type."""
+    """The image (contiguous, float32 kept, anything else float64) and its :func:`_canny_params`."""
     dtype = np.float32 if image.dtype == np.float32 else np.float64
     image = np.ascontiguousarray(image, dtype=dtype)
-    return image, _gaussian_weights(float(sigma)), _bleed_over(image.shape, sigma, dtype), np.float32(low), dtype(high)
+    return (image, *_canny_params(image.shape, dtype, sigma, low, high))
 
 
-def _edge_blocks(image: np.ndarray, min_edges: int) -> np.ndarray:
-    """Which full blocks hold at least ``min_edges`` Canny edges (:func:`canny`'s), deciding
-    most from a few rows of strong pixels; Canny on the whole image only when some block is
-    left unproven."""
-    image, fw, bleed, low, high = _canny_inputs(image, 1.0, 0.1, 0.2)
+def _canny_params(shape, dtype, sigma, low, high):
+    """The smoothing weights, the border renormalisation, and the thresholds as scikit-image
+    compares them (the low one is a C float there, the high one is compared in the image's
+    type) for Canny in ``dtype``."""
+    return _gaussian_weights(float(sigma)), _bleed_over(shape, sigma, dtype), np.float32(low), dtype(high)
+
+
+def _edge_blocks(image: np.ndarray, min_edges: int, dtype=np.float64) -> np.ndarray:
+    """Which full blocks hold at least ``min_edges`` edges of :func:`canny` on ``image`` in
+    ``dtype`` (an 8-bit image is read as its values: the same numbers), deciding most from a
+    few rows of strong pixels; Canny on the whole image only when some block is left
+    unproven."""
+    image = np.ascontiguousarray(image)
+    fw, bleed, low, high = _canny_params(image.shape, dtype, 1.0, 0.1, 0.2)
     proven = _k.proven_edge_blocks(image, fw, bleed, low, high, BLOCK, min_edges)
     if proven.all():
         return proven
-    return _k.block_edge_counts(canny(image), BLOCK) >= min_edges
+    return _k.block_edge_counts(canny(image.astype(dtype)), BLOCK) >= min_edges
 
 
 def _octave_sobel_edges(image: np.ndarray, threshold: float | None = None, thinning: bool = True) -> np.ndarray:
@@ -89,12 +96,18 @@ def _octave_sobel_edges(image: np.ndarray, threshold: float | None = None, thinn
     ``threshold`` None is python-cpbd's adaptive 2·sqrt(mean(strength²)); a number is a fixed
     threshold on the squared response (ATVGnet's ``matlab_sobel_edge``: 4, no thinning).
     The references filter with SciPy (reflect borders); on integer-valued input every partial
-    sum is exact in float64, so :func:`_k.vertical_sobel_squared` gives the same bits.
+    sum is exact in float64, so :func:`_k.vertical_sobel_squared` gives the same bits, and on
+    an 8-bit image :func:`_k.vertical_sobel8_squared` the same numbers times 64 in integers.
     """
-    s, total = _k.vertical_sobel_squared(np.ascontiguousarray(image, dtype=np.float64))
+    if image.dtype == np.uint8:
+        s, total = _k.vertical_sobel8_squared(np.ascontiguousarray(image))
+        scale = 64.0  # exact: a power of two
+    else:
+        s, total = _k.vertical_sobel_squared(np.ascontiguousarray(image, dtype=np.float64))
+        scale = 1.0
     if threshold is None:
-        threshold = 2 * np.sqrt(total / s.size)  # np.mean's value: the sum is exact
-    return _k.thin_vertical_edges(s, float(threshold), thinning)
+        threshold = 2 * np.sqrt(total / scale / s.size)  # np.mean's value: the sum is exact
+    return _k.thin_vertical_edges(s, float(threshold) * scale, thinning)
 
 
 def _any_angle(image: np.ndarray) -> bool:
@@ -115,20 +128,23 @@ def cpbd_gray(image: np.ndarray, *, sobel_threshold: float | None = None, thinni
               sharp_bins: int = SHARP_BINS, plateaus_right: bool = False, angle_check: bool = True,
               canny_float32: bool = False) -> float:
     """CPBD of a 2-D luma image on the 0–255 scale (the reference's input); the keyword
-    parameters are those of :func:`cpbd`."""
-    image = np.asarray(image, dtype=np.float64)
+    parameters are those of :func:`cpbd`. An 8-bit image runs in integers where the
+    reference's float64 arithmetic is exact (the same value); any other is read as float64."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = image.astype(np.float64)
     if image.ndim != 2:
         raise ValueError(f"cpbd_gray needs a 2-D image; got shape {image.shape}")
     h, w = image.shape
     nby, nbx = h // BLOCK, w // BLOCK
     if nby == 0 or nbx == 0 or h < 3 or w < 3:
         return 0.0  # no full 64×64 block: the reference returns 0
-    edge_blocks = _edge_blocks(image.astype(np.float32) if canny_float32 else image,
-                               int(BLOCK * BLOCK * EDGE_BLOCK_SHARE) + 1)
+    edge_blocks = _edge_blocks(image, int(BLOCK * BLOCK * EDGE_BLOCK_SHARE) + 1,
+                               np.float32 if canny_float32 else np.float64)
     hist, any_edge_angle = _k.block_histogram(
         image, edge_blocks, _octave_sobel_edges(image, sobel_threshold, thinning), BLOCK, plateaus_right, MAX_STEPS,
         _bucket_table(5), _bucket_table(3))
-    if angle_check and not any_edge_angle and not _any_angle(image):
+    if angle_check and not any_edge_angle and not _any_angle(image.astype(np.float64)):
         return 0.0  # the reference measures no widths when no pixel has a nonzero angle
     total = hist.sum()
     return float(hist[:sharp_bins].sum() / total) if total else 0.0
@@ -199,7 +215,7 @@ def cpbd(image, *, sobel_threshold: float | None = None, thinning: bool = True, 
         raise ValueError(f"cpbd needs grey or RGB images; got {batch.shape[-1]} channels")
     out = np.empty(len(batch))
     for k, frame in enumerate(batch):
-        gray = frame[..., 0].astype(np.float64) if frame.shape[-1] == 1 else luma_pil(frame, np.float64)
+        gray = frame[..., 0] if frame.shape[-1] == 1 else luma_pil(frame)
         out[k] = cpbd_gray(gray, sobel_threshold=sobel_threshold, thinning=thinning,
                            sharp_bins=sharp_bins, plateaus_right=plateaus_right, angle_check=angle_check,
                            canny_float32=canny_float32)
