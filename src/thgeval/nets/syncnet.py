@@ -124,9 +124,10 @@ class FastLip(nn.Module):
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """(T, 3, H, W) float frames (BGR, 0–255) → (T − 4, 1024) window embeddings."""
         t, c, h, w = frames.shape
-        x = frames.unfold(0, WINDOW, 1)  # (T-4, 3, H, W, 5)
-        x = x.permute(0, 1, 4, 2, 3).reshape(t - WINDOW + 1, c * WINDOW, h, w)
-        x = x.contiguous(memory_format=torch.channels_last)
+        # One copy: the windows built in channels-last memory, (T-4, H, W, 3·5) with channel
+        # c·5 + k (frame k of the window), viewed as (T-4, 15, H, W)
+        x = frames.permute(0, 2, 3, 1).unfold(0, WINDOW, 1)  # (T-4, H, W, 3, 5)
+        x = x.reshape(t - WINDOW + 1, h, w, c * WINDOW).permute(0, 3, 1, 2)
         for wname, bname, stride, pad, pool in self.steps:
             x = F.relu_(F.conv2d(x, getattr(self, wname), getattr(self, bname), stride=stride, padding=pad))
             if pool is not None:
@@ -160,7 +161,9 @@ def load_syncnet(path: str | Path, device: str = "cpu") -> SyncNet:
     and inference never reads.
     """
     state = read_state_dict(path)
-    net = SyncNet()
+    with torch.device("meta"):  # no random initialisation: every tensor is copied from the file
+        net = SyncNet()
+    net = net.to_empty(device="cpu")
     own = net.state_dict()
     unknown = [k for k in state if k not in own]
     missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
@@ -169,6 +172,9 @@ def load_syncnet(path: str | Path, device: str = "cpu") -> SyncNet:
         bad = (unknown + missing + shape)[:4]
         raise ThgevalError(f"{path}: not a SyncNet v2 state dict (mismatched keys or shapes: {', '.join(bad)} …)")
     with torch.no_grad():
+        for k, v in own.items():
+            if k not in state:  # a num_batches_tracked counter the file lacks
+                v.zero_()
         for k, v in state.items():
             own[k].copy_(v)
     return net.to(device).eval()
