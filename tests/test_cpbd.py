@@ -272,3 +272,6 @@ def test_8bit_and_float_paths_agree(real_frames):
         g = luma_pil(f)
         for kw in ({}, chen):
             assert cpbd_gray(g, **kw) == cpbd_gray(g.astype(np.float64), **kw)
+    # non-integer luma: ATVGnet's Canny sees it rounded to float32, as scikit-image's does
+    g = luma_pil(real_frames[0]).astype(np.float64) + 0.3 + 1e-9
+    assert np.array_equal(_edge_blocks(g, 9, np.float32), _blocks_by_count(g.astype(np.float32)))

@@ -82,7 +82,9 @@ def _edge_blocks(image: np.ndarray, min_edges: int, dtype=np.float64) -> np.ndar
     ``dtype`` (an 8-bit image is read as its values: the same numbers), deciding most from a
     few rows of strong pixels; Canny on the whole image only when some block is left
     unproven."""
-    image = np.ascontiguousarray(image)
+    # 8-bit values are exact in either type; any other image is rounded to it first, as
+    # Canny in float32 (ATVGnet's) sees it
+    image = np.ascontiguousarray(image) if image.dtype == np.uint8 else np.ascontiguousarray(image, dtype=dtype)
     fw, bleed, low, high = _canny_params(image.shape, dtype, 1.0, 0.1, 0.2)
     proven = _k.proven_edge_blocks(image, fw, bleed, low, high, BLOCK, min_edges)
     if proven.all():
