@@ -80,6 +80,33 @@ def test_ms_ssim_equals_pytorch_msssim(pairs, media):
     assert n >= 10
 
 
+def test_pooling_from_interleaved_frames_equals_per_channel_pooling():
+    """MS-SSIM's first 2×2 pooling reads the interleaved frame; every branch (3 channels with
+    even sides, odd sides, grey, 4 channels, a strided view) must give avg_pool2's bits per
+    channel."""
+    from thgeval.metrics._ssim_kernels import avg_pool2, avg_pool2_channels
+
+    rng = np.random.default_rng(4)
+    for shape in [(288, 360, 3), (211, 333, 3), (64, 65, 3), (100, 120, 1), (90, 80, 4)]:
+        f = rng.integers(0, 256, shape).astype(np.uint8)
+        for frame in (f, f[::-1, :, ::-1]):
+            got = avg_pool2_channels(np.ascontiguousarray(frame))
+            assert np.array_equal(got, np.stack([avg_pool2(frame[..., c]) for c in range(shape[2])])), shape
+
+
+def test_ms_ssim_grey_and_odd_sizes_equal_pytorch_msssim():
+    """The MS-SSIM paths the real-frame test does not reach: grey frames and odd sides."""
+    torch = pytest.importorskip("torch")
+    pm = pytest.importorskip("pytorch_msssim")
+    rng = np.random.default_rng(5)
+    for shape in [(2, 200, 180, 1), (2, 203, 171, 3)]:
+        gt = rng.integers(0, 256, shape).astype(np.uint8)
+        pred = np.clip(gt.astype(int) + rng.integers(-25, 26, shape), 0, 255).astype(np.uint8)
+        t = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).double()  # noqa: E731
+        ref = pm.ms_ssim(t(pred), t(gt), data_range=255, size_average=False).numpy()
+        assert np.abs(ms_ssim(pred, gt) - ref).max() < 1e-5, shape
+
+
 @pytest.mark.media
 def test_ms_ssim_too_small_is_skipped(carphone):
     with pytest.raises(MetricSkipped, match="176×144 are too small for MS-SSIM.*> 160 px"):

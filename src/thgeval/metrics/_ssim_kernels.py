@@ -147,7 +147,7 @@ def _ssim_means(x, y, g, c1, c2, cov_norm, offset, eleven):
                                                                                          f(0), f(0))
     a, b, sq, pr = _centred_moments(x, y, off)
     ha, hb, hq, hp = _row_buffers(ow)
-    cs_row, s_row, _, _ = _row_buffers(ow)
+    cs_row, s_row = np.empty(ow, np.float32), np.empty(ow, np.float32)
     s_col = np.zeros(ow, np.float64)
     cs_col = np.zeros(ow, np.float64)
     k_cov, k_c1, k_c2, k_norm = f(2.0 * cov_norm), f(c1), f(c2), f(cov_norm)
@@ -238,6 +238,9 @@ def avg_pool2_channels(frame):
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _coarse_from_scale1(px, py, g, levels, c1, c2, offset):
+    """MS-SSIM's scales 1 … levels−1 of one channel pair from scale 1 (``px``, ``py``, already
+    pooled once): each further scale 2×2 average-pooled (:func:`avg_pool2`), then its mean SSIM
+    and mean contrast-structure term over the window-valid region; (levels − 1, 2) float64."""
     out = np.empty((levels - 1, 2))
     for level in range(levels - 1):
         if level > 0:
@@ -247,18 +250,11 @@ def _coarse_from_scale1(px, py, g, levels, c1, c2, offset):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def coarse_scale_stats(x, y, g, levels, c1, c2, offset):
-    """MS-SSIM's scales 1 … levels−1 of one channel pair: each the previous one 2×2
-    average-pooled (:func:`avg_pool2`), then its mean SSIM and mean contrast-structure term
-    over the window-valid region; (levels − 1, 2) float64. One call per channel pair instead
-    of a pooling and a filtering call per scale."""
-    return _coarse_from_scale1(avg_pool2(x), avg_pool2(y), g, levels, c1, c2, offset)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def coarse_scale_stats_frames(x, y, g, levels, c1, c2, offset):
-    """:func:`coarse_scale_stats` of every channel pair of two H×W×C frames: (C, levels − 1, 2),
-    the first pooling reading the interleaved frames (:func:`avg_pool2_channels`)."""
+    """MS-SSIM's scales 1 … levels−1 of every channel pair of two H×W×C frames:
+    (C, levels − 1, 2) float64, mean SSIM and mean contrast-structure term per scale. The
+    first pooling reads the interleaved frames (:func:`avg_pool2_channels`); one call per
+    frame pair instead of a pooling and a filtering call per scale and channel."""
     px, py = avg_pool2_channels(x), avg_pool2_channels(y)
     out = np.empty((px.shape[0], levels - 1, 2))
     for ch in range(px.shape[0]):
